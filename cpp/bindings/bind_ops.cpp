@@ -1,0 +1,206 @@
+// Ops as tg.* functions and Tensor methods. Only conversion and GIL handling.
+#include "common.h"
+#include "tapegrad/ops.h"
+
+namespace tapegrad {
+
+bool to_operand(py::handle obj, const Tensor& like, Tensor& out) {
+  if (py::isinstance<TensorImpl>(obj)) {
+    out = obj.cast<Tensor>();
+    return true;
+  }
+  // Python (and NumPy) scalars take the tensor's dtype, as in PyTorch: an int
+  // keeps any dtype, a float turns an int64 tensor's result into float32.
+  auto as_int = [&] { out = scalar_tensor(double(obj.cast<int64_t>()), like->dtype); };
+  auto as_float = [&] {
+    out = scalar_tensor(obj.cast<double>(), is_floating(like->dtype) ? like->dtype : DType::float32);
+  };
+  if (PyBool_Check(obj.ptr()) || PyLong_Check(obj.ptr())) {
+    as_int();
+    return true;
+  }
+  if (PyFloat_Check(obj.ptr())) {
+    as_float();
+    return true;
+  }
+  py::module_ np = py::module_::import("numpy");
+  if (py::isinstance(obj, np.attr("integer")) || py::isinstance(obj, np.attr("bool_"))) {
+    as_int();
+    return true;
+  }
+  if (py::isinstance(obj, np.attr("floating"))) {
+    as_float();
+    return true;
+  }
+  if (py::isinstance<py::array>(obj)) {
+    out = py::module_::import("tapegrad").attr("tensor")(obj).cast<Tensor>();
+    return true;
+  }
+  return false;
+}
+
+std::vector<int64_t> to_dims(py::handle dim, const char* op) {
+  std::vector<int64_t> dims;
+  if (dim.is_none()) return dims;
+  if (py::isinstance<py::int_>(dim)) return {dim.cast<int64_t>()};
+  if (py::isinstance<py::sequence>(dim)) {
+    for (py::handle h : dim) {
+      if (!py::isinstance<py::int_>(h))
+        throw TypeError(std::string(op) + ": dim must be an int or a tuple of ints");
+      dims.push_back(h.cast<int64_t>());
+    }
+    if (dims.empty()) throw ValueError(std::string(op) + ": dim must not be an empty tuple");
+    return dims;
+  }
+  throw TypeError(std::string(op) + ": dim must be None, an int or a tuple of ints, got " +
+                  std::string(py::str(py::type::of(dim).attr("__name__"))));
+}
+
+namespace {
+
+using Binary = Tensor (*)(const Tensor&, const Tensor&);
+
+// a (op) other and other (op) a, NotImplemented for unsupported operands.
+template <Binary F>
+py::object forward_op(const Tensor& a, py::handle other) {
+  Tensor b;
+  if (!to_operand(other, a, b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  return py::cast(maybe_release(std::max(a->numel, b->numel), [&] { return F(a, b); }));
+}
+template <Binary F>
+py::object reflected_op(const Tensor& a, py::handle other) {
+  Tensor b;
+  if (!to_operand(other, a, b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  return py::cast(maybe_release(std::max(a->numel, b->numel), [&] { return F(b, a); }));
+}
+
+template <Compare C>
+Tensor compare_op(const Tensor& a, const Tensor& b) {
+  return compare(a, b, C);
+}
+
+using Unary = Tensor (*)(const Tensor&);
+template <Unary F>
+Tensor unary_op(const Tensor& x) {
+  check_defined(x, "op");
+  return maybe_release(x->numel, [&] { return F(x); });
+}
+
+Tensor as_tensor(py::handle obj, const char* op) {
+  if (!py::isinstance<TensorImpl>(obj))
+    throw TypeError(std::string(op) + ": expected a Tensor, got " +
+                    std::string(py::str(py::type::of(obj).attr("__name__"))));
+  return obj.cast<Tensor>();
+}
+
+template <Binary F>
+Tensor binary_fn(py::handle a, py::handle b, const char* op) {
+  if (py::isinstance<TensorImpl>(a)) {
+    Tensor ta = a.cast<Tensor>(), tb;
+    if (!to_operand(b, ta, tb))
+      throw TypeError(std::string(op) + ": unsupported operand of type " +
+                      std::string(py::str(py::type::of(b).attr("__name__"))));
+    return F(ta, tb);
+  }
+  Tensor tb = as_tensor(b, op), ta;
+  if (!to_operand(a, tb, ta))
+    throw TypeError(std::string(op) + ": unsupported operand of type " +
+                    std::string(py::str(py::type::of(a).attr("__name__"))));
+  return F(ta, tb);
+}
+
+}  // namespace
+
+void bind_ops(py::module_& m) {
+  py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls =
+      py::reinterpret_borrow<py::class_<TensorImpl, std::shared_ptr<TensorImpl>>>(m.attr("Tensor"));
+
+  cls.def("__add__", &forward_op<add>)
+      .def("__radd__", &reflected_op<add>)
+      .def("__sub__", &forward_op<sub>)
+      .def("__rsub__", &reflected_op<sub>)
+      .def("__mul__", &forward_op<mul>)
+      .def("__rmul__", &reflected_op<mul>)
+      .def("__truediv__", &forward_op<div>)
+      .def("__rtruediv__", &reflected_op<div>)
+      .def("__pow__", &forward_op<pow>)
+      .def("__rpow__", &reflected_op<pow>)
+      .def("__matmul__", &forward_op<matmul>)
+      .def("__rmatmul__", &reflected_op<matmul>)
+      .def("__lt__", &forward_op<compare_op<Compare::lt>>)
+      .def("__le__", &forward_op<compare_op<Compare::le>>)
+      .def("__gt__", &forward_op<compare_op<Compare::gt>>)
+      .def("__ge__", &forward_op<compare_op<Compare::ge>>)
+      .def("__eq__", &forward_op<compare_op<Compare::eq>>)
+      .def("__ne__", &forward_op<compare_op<Compare::ne>>)
+      .def("__neg__", &unary_op<neg>)
+      .def("exp", &unary_op<exp>)
+      .def("log", &unary_op<log>)
+      .def("tanh", &unary_op<tanh>)
+      .def("sigmoid", &unary_op<sigmoid>)
+      .def("relu", &unary_op<relu>)
+      .def("sum",
+           [](const Tensor& x, py::handle dim, bool keepdim) {
+             auto dims = to_dims(dim, "sum");
+             return maybe_release(x->numel, [&] { return sum(x, dims, keepdim); });
+           },
+           py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def("mean",
+           [](const Tensor& x, py::handle dim, bool keepdim) {
+             auto dims = to_dims(dim, "mean");
+             return maybe_release(x->numel, [&] { return mean(x, dims, keepdim); });
+           },
+           py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def("_assign",
+           [](const Tensor& self, py::handle src, const char* op) {
+             Tensor value;
+             if (!to_operand(src, self, value))
+               throw TypeError(std::string(op) + ": unsupported operand of type " +
+                               std::string(py::str(py::type::of(src).attr("__name__"))));
+             return maybe_release(self->numel, [&] { return assign_(self, value, op); });
+           })
+      .def("reshape", [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "reshape")); })
+      .def("transpose", &transpose, py::arg("dim0"), py::arg("dim1"))
+      .def_property_readonly("T", [](const Tensor& x) {
+        if (x->ndim() > 2)
+          throw ValueError("T: expected a tensor of at most 2 dimensions, got shape " +
+                           shape_str(x->shape) + "; use permute or transpose");
+        return x->ndim() < 2 ? x : transpose(x, 0, 1);
+      });
+  // The GIL check in the method table above: matmul of big operands is O(n³)
+  // but goes through forward_op, which releases the GIL by operand size.
+
+  m.def("add", [](py::handle a, py::handle b) { return binary_fn<add>(a, b, "add"); });
+  m.def("sub", [](py::handle a, py::handle b) { return binary_fn<sub>(a, b, "sub"); });
+  m.def("mul", [](py::handle a, py::handle b) { return binary_fn<mul>(a, b, "mul"); });
+  m.def("div", [](py::handle a, py::handle b) { return binary_fn<div>(a, b, "div"); });
+  m.def("pow", [](py::handle a, py::handle b) { return binary_fn<pow>(a, b, "pow"); });
+  m.def("matmul", [](const Tensor& a, const Tensor& b) {
+    check_defined(a, "matmul");
+    check_defined(b, "matmul");
+    return maybe_release(std::max(a->numel, b->numel), [&] { return matmul(a, b); });
+  });
+  m.def("where", [](const Tensor& c, py::handle a, py::handle b) {
+    check_defined(c, "where");
+    Tensor ta, tb;
+    Tensor like = py::isinstance<TensorImpl>(a) ? a.cast<Tensor>()
+                  : py::isinstance<TensorImpl>(b) ? b.cast<Tensor>()
+                                                  : c;
+    if (!to_operand(a, like, ta) || !to_operand(b, like, tb))
+      throw TypeError("where: expected Tensors or numbers for both branches");
+    return where(c, ta, tb);
+  });
+  m.def("neg", &unary_op<neg>);
+  m.def("exp", &unary_op<exp>);
+  m.def("log", &unary_op<log>);
+  m.def("tanh", &unary_op<tanh>);
+  m.def("sigmoid", &unary_op<sigmoid>);
+  m.def("relu", &unary_op<relu>);
+  m.def("transpose", &transpose);
+  m.def("_reshape", [](const Tensor& x, const Shape& s) { return reshape(x, s); });
+  m.def("_sum_to", [](const Tensor& x, const Shape& s) { return sum_to(x, s); });
+  m.def("_broadcast_to", [](const Tensor& x, const Shape& s) { return broadcast_to(x, s); });
+  m.def("_mm", &mm);
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,223 @@
+#include "tapegrad/engine.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "tapegrad/ops.h"
+
+namespace tapegrad {
+
+namespace {
+thread_local bool grad_mode = true;
+}
+
+bool grad_enabled() { return grad_mode; }
+void set_grad_enabled(bool enabled) { grad_mode = enabled; }
+
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  for (const Tensor* t : inputs)
+    if ((*t)->requires_grad) return true;
+  return false;
+}
+
+Tensor Node::output() {
+  if (!saved_output)
+    throw AutogradError(std::string(name) +
+                        ": trying to backward through the graph a second time (or directly "
+                        "access saved tensors after they have already been freed). Saved "
+                        "intermediate values of the graph are freed when you call .backward() "
+                        "or autograd.grad(). Specify retain_graph=True if you need to backward "
+                        "through the graph a second time.");
+  Tensor out = alias(saved_output, saved_output->shape);
+  out->requires_grad = true;
+  out->grad_fn = shared_from_this();
+  return out;
+}
+
+void Node::release() {
+  rule = nullptr;
+  saved_output.reset();
+  released = true;
+}
+
+namespace {
+
+// Every node reachable from the roots, in an order where a node comes before
+// all the nodes it feeds gradients to (Kahn's algorithm on the reversed tape).
+// Iterative: deep graphs must not exhaust the C++ stack.
+std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
+  std::vector<Node*> stack, seen_nodes;
+  std::unordered_set<Node*> seen;
+  for (Node* r : roots)
+    if (seen.insert(r).second) stack.push_back(r);
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    seen_nodes.push_back(n);
+    n->dependencies = 0;
+    for (Edge& e : n->edges)
+      if (e.fn && seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+  }
+  for (Node* n : seen_nodes)
+    for (Edge& e : n->edges)
+      if (e.fn) e.fn->dependencies++;
+  std::vector<Node*> order, ready;
+  for (Node* n : seen_nodes)
+    if (n->dependencies == 0) ready.push_back(n);
+  while (!ready.empty()) {
+    Node* n = ready.back();
+    ready.pop_back();
+    order.push_back(n);
+    for (Edge& e : n->edges)
+      if (e.fn && --e.fn->dependencies == 0) ready.push_back(e.fn.get());
+  }
+  return order;
+}
+
+Tensor accumulate(const Tensor& into, const Tensor& g) { return into ? add(into, g) : g; }
+
+void check_grad_shape(const Tensor& g, const Shape& expected, const char* what, size_t i) {
+  if (g->shape != expected)
+    throw AutogradError("Mismatch in shape: " + std::string(what) + "[" + std::to_string(i) +
+                        "] has a shape of " + shape_str(g->shape) + " and output[" +
+                        std::to_string(i) + "] has a shape of " + shape_str(expected) + ".");
+}
+
+// The common walk. `capture` (may be null) maps tensors whose gradient is
+// wanted to result slots: leaves by their impl, non-leaves by their grad_fn.
+// Without capture, gradients of leaves accumulate into .grad.
+struct Capture {
+  std::unordered_map<TensorImpl*, size_t> leaves;
+  std::unordered_map<Node*, size_t> nodes;
+  std::vector<Tensor> results;
+};
+
+void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+         bool retain_graph, bool create_graph, Capture* capture) {
+  if (outputs.size() != grad_outputs.size())
+    throw AutogradError("grad_outputs should have the same length as outputs: got " +
+                        std::to_string(grad_outputs.size()) + " and " +
+                        std::to_string(outputs.size()));
+  GradModeGuard mode(create_graph);
+
+  auto deliver_leaf = [&](const Tensor& leaf, const Tensor& g) {
+    if (capture) {
+      auto it = capture->leaves.find(leaf.get());
+      if (it != capture->leaves.end())
+        capture->results[it->second] = accumulate(capture->results[it->second], g);
+      return;
+    }
+    if (leaf->grad) {
+      leaf->grad = add(leaf->grad, g);
+    } else {
+      // A rule may pass its incoming gradient straight through (add), so the
+      // same tensor can reach several leaves: each .grad gets its own buffer.
+      leaf->grad = g.use_count() > 1 ? clone(g) : g;
+    }
+  };
+
+  std::vector<Node*> roots;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    check_defined(out, "backward");
+    if (!out->requires_grad)
+      throw AutogradError("element " + std::to_string(i) +
+                          " of tensors does not require grad and does not have a grad_fn");
+    Tensor g = grad_outputs[i];
+    if (!g) {
+      if (out->numel != 1)
+        throw AutogradError("grad can be implicitly created only for scalar outputs (output " +
+                            std::to_string(i) + " has shape " + shape_str(out->shape) + ")");
+      g = full(out->shape, 1.0, out->dtype);
+    } else {
+      check_grad_shape(g, out->shape, "grad_output", i);
+      g = to_dtype(g, out->dtype);
+    }
+    if (out->grad_fn) {
+      Node* n = out->grad_fn.get();
+      n->pending_grad = accumulate(n->pending_grad, g);
+      roots.push_back(n);
+    } else {
+      deliver_leaf(out, g);
+    }
+  }
+
+  std::vector<Node*> order = topological_order(roots);
+  // Keep nodes alive while walking even if a rule drops the last reference.
+  std::vector<std::shared_ptr<Node>> keep;
+  keep.reserve(order.size());
+  for (Node* n : order) keep.push_back(n->shared_from_this());
+
+  try {
+    for (Node* n : order) {
+      Tensor g = std::move(n->pending_grad);
+      n->pending_grad.reset();
+      if (capture) {
+        auto it = capture->nodes.find(n);
+        if (it != capture->nodes.end() && g)
+          capture->results[it->second] = accumulate(capture->results[it->second], g);
+      }
+      if (!g) {
+        if (!retain_graph) n->release();
+        continue;
+      }
+      if (n->released || !n->rule)
+        throw AutogradError(std::string(n->name) +
+                            ": trying to backward through the graph a second time (or directly "
+                            "access saved tensors after they have already been freed). Saved "
+                            "intermediate values of the graph are freed when you call "
+                            ".backward() or autograd.grad(). Specify retain_graph=True if you "
+                            "need to backward through the graph a second time.");
+      Grads grads = n->rule(*n, g);
+      g.reset();
+      for (size_t i = 0; i < n->edges.size() && i < grads.size(); ++i) {
+        Edge& e = n->edges[i];
+        if (!e.active() || !grads[i]) continue;
+        if (e.fn)
+          e.fn->pending_grad = accumulate(e.fn->pending_grad, grads[i]);
+        else
+          deliver_leaf(e.leaf, grads[i]);
+      }
+      if (!retain_graph) n->release();
+    }
+  } catch (...) {
+    for (Node* n : order) n->pending_grad.reset();
+    throw;
+  }
+}
+
+}  // namespace
+
+void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+              bool retain_graph, bool create_graph) {
+  run(outputs, grad_outputs, retain_graph, create_graph, nullptr);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, bool retain_graph,
+                         bool create_graph, bool allow_unused) {
+  Capture capture;
+  capture.results.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    check_defined(t, "grad");
+    if (!t->requires_grad)
+      throw AutogradError("grad: input " + std::to_string(i) +
+                          " does not require grad (shape " + shape_str(t->shape) + ")");
+    if (t->grad_fn)
+      capture.nodes[t->grad_fn.get()] = i;
+    else
+      capture.leaves[t.get()] = i;
+  }
+  // An output that is itself one of the inputs receives its own gradient.
+  run(outputs, grad_outputs, retain_graph, create_graph, &capture);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!capture.results[i] && !allow_unused)
+      throw AutogradError(
+          "grad: one of the differentiated Tensors (input " + std::to_string(i) +
+          ") appears to not have been used in the graph. Set allow_unused=True if this is the "
+          "desired behavior.");
+  return capture.results;
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,189 @@
+#include "tapegrad/tensor.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <sstream>
+#include <thread>
+
+#include "ops/kernels.h"
+#include "tapegrad/node.h"
+
+namespace tapegrad {
+
+const char* dtype_name(DType dt) {
+  switch (dt) {
+    case DType::float32:
+      return "float32";
+    case DType::float64:
+      return "float64";
+    default:
+      return "int64";
+  }
+}
+
+size_t dtype_size(DType dt) { return dt == DType::float32 ? 4 : 8; }
+
+DType promote(DType a, DType b) {
+  if (a == b) return a;
+  if (a == DType::float64 || b == DType::float64) return DType::float64;
+  return DType::float32;  // float32 with int64
+}
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  if (s.size() == 1) os << ",";
+  os << ")";
+  return os.str();
+}
+
+int64_t numel_of(const Shape& s, const char* op) {
+  int64_t n = 1;
+  for (int64_t d : s) {
+    if (d < 0) throw ValueError(std::string(op) + ": negative dimension in shape " + shape_str(s));
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / 8 / d)
+      throw ValueError(std::string(op) + ": shape " + shape_str(s) + " is too large");
+    n *= d;
+  }
+  return n;
+}
+
+Storage::Storage(size_t n) : nbytes(n) {
+  // Round up so every buffer is a whole number of 64-byte lines; a zero-size
+  // tensor still gets a valid pointer.
+  size_t rounded = ((n + 63) / 64) * 64;
+  if (rounded == 0) rounded = 64;
+  data = std::aligned_alloc(64, rounded);
+  if (!data) throw std::bad_alloc();
+}
+
+Storage::Storage(void* d, size_t n, std::function<void(void*)> r)
+    : data(d), nbytes(n), release(std::move(r)) {}
+
+Storage::~Storage() {
+  if (release)
+    release(data);
+  else
+    std::free(data);
+}
+
+Tensor empty(const Shape& shape, DType dt) {
+  auto t = std::make_shared<TensorImpl>();
+  t->numel = numel_of(shape, "empty");
+  t->shape = shape;
+  t->dtype = dt;
+  t->storage = std::make_shared<Storage>(static_cast<size_t>(t->numel) * dtype_size(dt));
+  return t;
+}
+
+Tensor zeros(const Shape& shape, DType dt) {
+  Tensor t = empty(shape, dt);
+  std::memset(t->raw(), 0, t->storage->nbytes);
+  return t;
+}
+
+Tensor full(const Shape& shape, double value, DType dt) {
+  Tensor t = empty(shape, dt);
+  dispatch_all(dt, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T v = static_cast<T>(value);
+    T* p = t->data<T>();
+    for (int64_t i = 0; i < t->numel; ++i) p[i] = v;
+  });
+  return t;
+}
+
+Tensor scalar_tensor(double value, DType dt) { return full({}, value, dt); }
+
+Tensor arange(double start, double end, double step, DType dt) {
+  if (step == 0) throw ValueError("arange: step must be nonzero");
+  if (!std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
+    throw ValueError("arange: start, end and step must be finite");
+  double count = std::ceil((end - start) / step);
+  if (count > 1e15) throw ValueError("arange: too many elements");
+  int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  Tensor t = empty({n}, dt);
+  dispatch_all(dt, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t->data<T>();
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + i * step);
+  });
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, DType dt) {
+  if (n < 0 || m < 0)
+    throw ValueError("eye: n and m must be non-negative, got " + std::to_string(n) + " and " +
+                     std::to_string(m));
+  Tensor t = zeros({n, m}, dt);
+  dispatch_all(dt, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t->data<T>();
+    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = T(1);
+  });
+  return t;
+}
+
+Tensor alias(const Tensor& t, const Shape& shape) {
+  auto a = std::make_shared<TensorImpl>();
+  a->storage = t->storage;
+  a->shape = shape;
+  a->numel = t->numel;
+  a->dtype = t->dtype;
+  return a;
+}
+
+Tensor copy_data(const Tensor& t) {
+  Tensor c = empty(t->shape, t->dtype);
+  std::memcpy(c->raw(), t->raw(), static_cast<size_t>(t->numel) * dtype_size(t->dtype));
+  return c;
+}
+
+double item(const Tensor& t) {
+  check_defined(t, "item");
+  if (t->numel != 1)
+    throw ValueError("item: a Tensor with " + std::to_string(t->numel) +
+                     " elements cannot be converted to a scalar");
+  return dispatch_all(t->dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return static_cast<double>(t->data<T>()[0]);
+  });
+}
+
+void check_defined(const Tensor& t, const char* op) {
+  if (!t) throw TypeError(std::string(op) + ": expected a Tensor, got None");
+}
+
+void check_floating(const Tensor& t, const char* op) {
+  if (!is_floating(t->dtype))
+    throw TypeError(std::string(op) + ": expected a floating point tensor, got int64");
+}
+
+int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
+  int64_t lo = ndim == 0 ? -1 : -ndim, hi = ndim == 0 ? 0 : ndim - 1;
+  if (dim < lo || dim > hi)
+    throw IndexError(std::string(op) + ": dimension out of range (expected to be in range of [" +
+                     std::to_string(lo) + ", " + std::to_string(hi) + "], but got " +
+                     std::to_string(dim) + ")");
+  return dim < 0 ? dim + std::max<int64_t>(ndim, 1) : dim;
+}
+
+namespace {
+int num_threads = std::max(1u, std::thread::hardware_concurrency());
+}
+
+void set_blas_threads(int n);  // blas.cpp
+
+void set_num_threads(int n) {
+  if (n < 1) throw ValueError("set_num_threads: expected a positive number, got " + std::to_string(n));
+  num_threads = n;
+  set_blas_threads(n);
+}
+
+int get_num_threads() { return num_threads; }
+
+}  // namespace tapegrad

@@ -1,0 +1,256 @@
+"""Tensor creation and the Python conveniences of Tensor (repr, lists, NumPy)."""
+
+import builtins
+import numbers
+
+import numpy as np
+
+from tapegrad import _core
+from tapegrad._core import Tensor
+from tapegrad._grad_mode import no_grad
+
+_DEFAULT = _core.dtype.float32
+
+
+def _shape(args, name):
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        args = tuple(args[0])
+    for a in args:
+        if not isinstance(a, numbers.Integral) or isinstance(a, bool):
+            raise TypeError(f"{name}: shape entries must be integers, got {type(a).__name__}")
+    return [int(a) for a in args]
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (a list, a number, an array or a Tensor).
+
+    NumPy arrays keep their dtype (float64 stays float64, integers give int64);
+    Python floats give float32 and Python ints give int64.
+
+    >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).shape
+    (2, 2)
+    """
+    if isinstance(data, Tensor):
+        t = data.detach().clone()
+        if dtype is not None:
+            t = t.to(dtype)
+        return _finish(t, requires_grad)
+    if isinstance(data, np.ndarray):
+        arr = data
+    else:
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:
+            raise ValueError(f"tensor: could not convert the data to a tensor: {e}") from None
+        if arr.dtype == np.float64 and dtype is None:
+            dtype = _DEFAULT  # Python floats give the default dtype, as in PyTorch
+        if arr.dtype == object:
+            raise TypeError("tensor: could not convert the data to a tensor (ragged or "
+                            "non-numeric entries)")
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"tensor: can't convert data of dtype {arr.dtype}")
+    return _finish(_core._from_numpy(arr, dtype, True), requires_grad)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a C-contiguous, writeable float32/float64/int64
+    array (copying only when it cannot share), as ``torch.from_numpy``.
+
+    >>> a = np.zeros(3); t = tg.from_numpy(a); a[0] = 1; t[0].item()
+    1.0
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    return _core._from_numpy(array, None, False)
+
+
+def _dt(dtype):
+    return _DEFAULT if dtype is None else dtype
+
+
+def empty(*shape, dtype=None, requires_grad=False):
+    """An uninitialized tensor of the given shape."""
+    return _finish(_core._empty(_shape(shape, "empty"), _dt(dtype)), requires_grad)
+
+
+def zeros(*shape, dtype=None, requires_grad=False):
+    """A tensor of zeros. ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
+    return _finish(_core._zeros(_shape(shape, "zeros"), _dt(dtype)), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad=False):
+    """A tensor of ones. ``tg.ones(2, 3)`` or ``tg.ones((2, 3))``."""
+    return _finish(_core._full(_shape(shape, "ones"), 1.0, _dt(dtype)), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False):
+    """A tensor filled with ``fill_value``: ``tg.full((2, 2), 7.0)``."""
+    if dtype is None:
+        dtype = _core.dtype.int64 if isinstance(fill_value, numbers.Integral) else _DEFAULT
+    return _finish(_core._full(_shape((shape,), "full"), float(fill_value), dtype), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    """Zeros with the shape (and dtype, unless given) of ``t``."""
+    return zeros(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    """Ones with the shape (and dtype, unless given) of ``t``."""
+    return ones(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``: ``tg.arange(5)``."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+        dtype = _core.dtype.int64 if ints else _DEFAULT
+    return _finish(_core._arange(float(start), float(end), float(step), dtype), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    """The identity matrix (n × m): ``tg.eye(3)``."""
+    return _finish(_core._eye(int(n), int(n if m is None else m), _dt(dtype)), requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad=False):
+    """Uniform samples on [0, 1) from tapegrad's generator (see ``tg.manual_seed``)."""
+    return _finish(_core._rand(_shape(shape, "rand"), _dt(dtype)), requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad=False):
+    """Standard normal samples from tapegrad's generator (see ``tg.manual_seed``)."""
+    return _finish(_core._randn(_shape(shape, "randn"), _dt(dtype)), requires_grad)
+
+
+# Functions that mirror the Tensor methods.
+exp, log, tanh, sigmoid, relu = _core.exp, _core.log, _core.tanh, _core.sigmoid, _core.relu
+matmul, where, transpose = _core.matmul, _core.where, _core.transpose
+
+
+def sum(input, dim=None, keepdim=False):  # noqa: A001 (PyTorch's name)
+    """Sum over ``dim`` (None: all dims): ``tg.sum(x, dim=1, keepdim=True)``."""
+    return input.sum(dim, keepdim)
+
+
+def mean(input, dim=None, keepdim=False):
+    """Mean over ``dim`` (None: all dims)."""
+    return input.mean(dim, keepdim)
+
+
+def reshape(input, shape):
+    """``input`` with a new shape (one entry may be -1)."""
+    return input.reshape(shape)
+
+
+# --- Python conveniences on the C++ Tensor class ---------------------------
+
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False):
+    """Accumulates d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+    >>> x = tg.tensor(3.0, requires_grad=True); (x * x).backward(); x.grad.item()
+    6.0
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    if gradient is not None and not isinstance(gradient, Tensor):
+        gradient = tensor(gradient, dtype=self.dtype)
+    self._backward(gradient, bool(retain_graph), bool(create_graph))
+
+
+def _tolist(self):
+    return self._numpy_data().tolist()
+
+
+def _repr(self):
+    body = np.array2string(self._numpy_data(), separator=", ", prefix="tensor(")
+    extras = []
+    if self.dtype != _DEFAULT and self.dtype != _core.dtype.int64:
+        extras.append(f"dtype={self.dtype!r}")
+    if self.grad_fn is not None:
+        extras.append(f"grad_fn={self.grad_fn}")
+    elif self.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _iter(self):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    data = self.detach()._numpy_data()
+    for row in data:
+        yield tensor(row)
+
+
+def _array(self, dtype=None, copy=None):
+    a = self._numpy_data()
+    return a if dtype is None else a.astype(dtype)
+
+
+def _bool(self):
+    if self.numel() != 1:
+        raise RuntimeError(
+            f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
+    return builtins.bool(self.item())
+
+
+Tensor.backward = _backward
+Tensor.tolist = _tolist
+Tensor.__repr__ = _repr
+Tensor.__str__ = _repr
+Tensor.__iter__ = _iter
+Tensor.__array__ = _array
+Tensor.__array_ufunc__ = None  # NumPy defers to Tensor's reflected operators
+Tensor.__bool__ = _bool
+Tensor.__float__ = lambda self: float(self.item())
+Tensor.__int__ = lambda self: int(self.item())
+Tensor.__doc__ = """An N-dimensional array of float32, float64 or int64 on the C++ tape.
+
+>>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+>>> y = (x ** 2).sum(); y.backward(); x.grad
+tensor([2., 4.])
+"""
+_core.dtype.__repr__ = lambda self: f"tapegrad.{self.name}"
+_core.dtype.__str__ = _core.dtype.__repr__
+
+
+# In-place updates (outside the graph), as in `with tg.no_grad(): w -= lr * w.grad`.
+def _inplace(name, fn):
+    def method(self, *args, **kwargs):
+        if _core.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad
+                                           for a in args):
+            raise RuntimeError(f"{name}: an in-place update from a tensor that requires grad "
+                               "is not recorded on the tape; use the out-of-place op")
+        with no_grad():
+            value = fn(self, *args, **kwargs)
+        return self._assign(value, name)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{name}``: updates this tensor's data; not recorded on the tape."
+    return method
+
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else other * alpha
+
+
+Tensor.add_ = _inplace("add_", lambda s, o, alpha=1: s + _scaled(o, alpha))
+Tensor.sub_ = _inplace("sub_", lambda s, o, alpha=1: s - _scaled(o, alpha))
+Tensor.mul_ = _inplace("mul_", lambda s, o: s * o)
+Tensor.div_ = _inplace("div_", lambda s, o: s / o)
+Tensor.copy_ = _inplace("copy_", lambda s, o: o)
+Tensor.fill_ = _inplace("fill_", lambda s, v: v)
+Tensor.zero_ = _inplace("zero_", lambda s: 0)
+Tensor.__iadd__ = _inplace("__iadd__", lambda s, o: s + o)
+Tensor.__isub__ = _inplace("__isub__", lambda s, o: s - o)
+Tensor.__imul__ = _inplace("__imul__", lambda s, o: s * o)
+Tensor.__itruediv__ = _inplace("__itruediv__", lambda s, o: s / o)
