@@ -1,5 +1,6 @@
 // Ops as tg.* functions and Tensor methods. Only conversion and GIL handling.
 #include "common.h"
+#include "tapegrad/node.h"
 #include "tapegrad/ops.h"
 
 namespace tapegrad {
@@ -139,6 +140,36 @@ void bind_ops(py::module_& m) {
       .def("tanh", &unary_op<tanh>)
       .def("sigmoid", &unary_op<sigmoid>)
       .def("relu", &unary_op<relu>)
+      .def("sqrt", &unary_op<sqrt>)
+      .def("sin", &unary_op<sin>)
+      .def("cos", &unary_op<cos>)
+      .def("abs", &unary_op<abs>)
+      .def("__abs__", &unary_op<abs>)
+      .def("softplus", &softplus, py::arg("beta") = 1.0, py::arg("threshold") = 20.0)
+      .def("clamp", &clamp, py::arg("min") = py::none(), py::arg("max") = py::none())
+      .def("var",
+           [](const Tensor& x, py::handle dim, bool unbiased, bool keepdim, py::object correction) {
+             double c = correction.is_none() ? (unbiased ? 1.0 : 0.0) : correction.cast<double>();
+             return var(x, to_dims(dim, "var"), c, keepdim);
+           },
+           py::arg("dim") = py::none(), py::arg("unbiased") = true, py::arg("keepdim") = false,
+           py::kw_only(), py::arg("correction") = py::none())
+      .def("logsumexp",
+           [](const Tensor& x, py::handle dim, bool keepdim) {
+             return logsumexp(x, to_dims(dim, "logsumexp"), keepdim);
+           },
+           py::arg("dim"), py::arg("keepdim") = false)
+      .def("softmax", &softmax, py::arg("dim"))
+      .def("log_softmax", &log_softmax, py::arg("dim"))
+      .def("view", [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "view")); })
+      .def("flatten", &flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
+      .def("permute", [](const Tensor& x, py::args dims) { return permute(x, to_shape(dims, "permute")); })
+      .def("squeeze", &squeeze, py::arg("dim") = py::none())
+      .def("unsqueeze", &unsqueeze, py::arg("dim"))
+      .def("expand", [](const Tensor& x, py::args sizes) { return expand(x, to_shape(sizes, "expand")); })
+      .def("outer", &outer)
+      .def("dot", &dot)
+      .def("matmul", &matmul)
       .def("sum",
            [](const Tensor& x, py::handle dim, bool keepdim) {
              auto dims = to_dims(dim, "sum");
@@ -197,6 +228,54 @@ void bind_ops(py::module_& m) {
   m.def("sigmoid", &unary_op<sigmoid>);
   m.def("relu", &unary_op<relu>);
   m.def("transpose", &transpose);
+  m.def("sqrt", &unary_op<sqrt>);
+  m.def("sin", &unary_op<sin>);
+  m.def("cos", &unary_op<cos>);
+  m.def("abs", &unary_op<abs>);
+  m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0);
+  m.def("clamp", &clamp, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
+  m.def("maximum", [](py::handle a, py::handle b) { return binary_fn<maximum>(a, b, "maximum"); });
+  m.def("minimum", [](py::handle a, py::handle b) { return binary_fn<minimum>(a, b, "minimum"); });
+  m.def("outer", &outer);
+  m.def("dot", &dot);
+  m.def("matrix_exp", [](const Tensor& a) {
+    check_defined(a, "matrix_exp");
+    return maybe_release(a->numel * 8, [&] { return matrix_exp(a); });
+  });
+  m.def("softmax", &softmax, py::arg("input"), py::arg("dim"));
+  m.def("log_softmax", &log_softmax, py::arg("input"), py::arg("dim"));
+  m.def("cat", &cat, py::arg("tensors"), py::arg("dim") = 0);
+  m.def("stack", &stack, py::arg("tensors"), py::arg("dim") = 0);
+  m.def("permute", [](const Tensor& x, const std::vector<int64_t>& dims) { return permute(x, dims); });
+  m.def("norm", [](const Tensor& x, double p, py::handle dim, bool keepdim) {
+    return norm(x, p, to_dims(dim, "norm"), keepdim);
+  });
+  m.def("_max_all", &max_all);
+  m.def("_min_all", &min_all);
+  m.def("_max_dim", &max_dim);
+  m.def("_min_dim", &min_dim);
+  m.def("_slice", &slice);
+  m.def("_index_select", &index_select);
+  m.def("_gather", &gather);
+  m.def("_sign", &sign);
+  m.def("_set_forward_ad", [](bool on) {
+    bool previous = forward_ad_enabled();
+    set_forward_ad_enabled(on);
+    return previous;
+  });
+  m.def("_make_dual", [](const Tensor& x, const Tensor& tangent) {
+    check_defined(x, "jvp");
+    check_defined(tangent, "jvp");
+    if (tangent->shape != x->shape)
+      throw ValueError("jvp: tangent of shape " + shape_str(tangent->shape) +
+                       " does not match the input of shape " + shape_str(x->shape));
+    Tensor dual = alias(x, x->shape);
+    dual->requires_grad = x->requires_grad;
+    dual->grad_fn = x->grad_fn;
+    dual->tangent = to_dtype(tangent, x->dtype);
+    return dual;
+  });
+  m.def("_tangent", [](const Tensor& x) { return x->tangent; });
   m.def("_reshape", [](const Tensor& x, const Shape& s) { return reshape(x, s); });
   m.def("_sum_to", [](const Tensor& x, const Shape& s) { return sum_to(x, s); });
   m.def("_broadcast_to", [](const Tensor& x, const Shape& s) { return broadcast_to(x, s); });

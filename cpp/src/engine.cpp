@@ -9,15 +9,47 @@ namespace tapegrad {
 
 namespace {
 thread_local bool grad_mode = true;
+thread_local bool forward_mode = false;
+}  // namespace
+
+bool forward_ad_enabled() { return forward_mode; }
+void set_forward_ad_enabled(bool enabled) { forward_mode = enabled; }
+ForwardADGuard::ForwardADGuard(bool enabled) : previous(forward_mode) { forward_mode = enabled; }
+ForwardADGuard::~ForwardADGuard() { forward_mode = previous; }
+
+Tensor sum_terms(const Tensor& a, const Tensor& b) {
+  if (!a) return b;
+  if (!b) return a;
+  return add(a, b);
 }
 
 bool grad_enabled() { return grad_mode; }
 void set_grad_enabled(bool enabled) { grad_mode = enabled; }
 
-bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+bool any_requires_grad(Inputs inputs) {
   for (const Tensor* t : inputs)
     if ((*t)->requires_grad) return true;
   return false;
+}
+
+std::shared_ptr<Node> make_node(const char* name, Inputs inputs) {
+  auto node = std::make_shared<Node>(name);
+  node->edges.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& in = *inputs.ptr[i];
+    if (!in->requires_grad) continue;
+    if (in->grad_fn)
+      node->edges[i].fn = in->grad_fn;
+    else
+      node->edges[i].leaf = in;
+  }
+  return node;
+}
+
+void attach(const Tensor& out, std::shared_ptr<Node> node, bool save_output) {
+  if (save_output) node->saved_output = alias(out, out->shape);
+  out->requires_grad = true;
+  out->grad_fn = std::move(node);
 }
 
 Tensor Node::output() {

@@ -1,12 +1,14 @@
 """Tensor creation and the Python conveniences of Tensor (repr, lists, NumPy)."""
 
 import builtins
+import collections
 import numbers
 
 import numpy as np
 
 from tapegrad import _core
 from tapegrad._core import Tensor
+from tapegrad import _indexing
 from tapegrad._grad_mode import no_grad
 
 _DEFAULT = _core.dtype.float32
@@ -133,7 +135,84 @@ def randn(*shape, dtype=None, requires_grad=False):
 
 # Functions that mirror the Tensor methods.
 exp, log, tanh, sigmoid, relu = _core.exp, _core.log, _core.tanh, _core.sigmoid, _core.relu
-matmul, where, transpose = _core.matmul, _core.where, _core.transpose
+sqrt, sin, cos, abs = _core.sqrt, _core.sin, _core.cos, _core.abs  # noqa: A001
+softplus, clamp, maximum, minimum = _core.softplus, _core.clamp, _core.maximum, _core.minimum
+matmul, where, transpose, outer, dot = (_core.matmul, _core.where, _core.transpose, _core.outer,
+                                        _core.dot)
+matrix_exp, cat, stack = _core.matrix_exp, _core.cat, _core.stack
+softmax, log_softmax = _core.softmax, _core.log_softmax
+
+max_return = collections.namedtuple("max", ["values", "indices"])
+min_return = collections.namedtuple("min", ["values", "indices"])
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001 (PyTorch's name)
+    """The largest element, or ``(values, indices)`` along ``dim`` as PyTorch's.
+
+    With a tensor as second argument it is ``tg.maximum``. Ties in the full
+    reduction share the gradient evenly; along a dim the gradient goes to the
+    returned index.
+
+    >>> tg.max(tg.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).indices.tolist()
+    [1, 0]
+    """
+    if isinstance(dim, Tensor):
+        return _core.maximum(input, dim)
+    if dim is None:
+        return _core._max_all(input)
+    return max_return(*_core._max_dim(input, dim, keepdim))
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    """The smallest element, or ``(values, indices)`` along ``dim`` as PyTorch's."""
+    if isinstance(dim, Tensor):
+        return _core.minimum(input, dim)
+    if dim is None:
+        return _core._min_all(input)
+    return min_return(*_core._min_dim(input, dim, keepdim))
+
+
+def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
+    """Variance over ``dim`` (unbiased by default, as PyTorch)."""
+    return input.var(dim, unbiased, keepdim, correction=correction)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, stable for large inputs."""
+    return input.logsumexp(dim, keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    """The p-norm over ``dim`` (all elements by default; 'fro' is the 2-norm).
+
+    >>> tg.norm(tg.tensor([3.0, 4.0])).item()
+    5.0
+    """
+    if p in ("fro", None):
+        p = 2.0
+    elif p == "nuc" or isinstance(p, str):
+        raise ValueError(f"norm: unsupported norm type {p!r}")
+    return _core.norm(input, float(p), dim, keepdim)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """``input`` with dims start_dim..end_dim merged into one."""
+    return input.flatten(start_dim, end_dim)
+
+
+def permute(input, dims):
+    """``input`` with its dims reordered."""
+    return input.permute(*dims)
+
+
+def squeeze(input, dim=None):
+    """``input`` without its size-1 dims (or only ``dim``, if it has size 1)."""
+    return input.squeeze(dim)
+
+
+def unsqueeze(input, dim):
+    """``input`` with a new size-1 dim at ``dim``."""
+    return input.unsqueeze(dim)
 
 
 def sum(input, dim=None, keepdim=False):  # noqa: A001 (PyTorch's name)
@@ -204,6 +283,10 @@ def _bool(self):
 
 
 Tensor.backward = _backward
+Tensor.max = max
+Tensor.min = min
+Tensor.norm = norm
+Tensor.__getitem__ = _indexing.getitem
 Tensor.tolist = _tolist
 Tensor.__repr__ = _repr
 Tensor.__str__ = _repr

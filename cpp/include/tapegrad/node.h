@@ -53,32 +53,63 @@ struct GradModeGuard {
   ~GradModeGuard() { set_grad_enabled(previous); }
 };
 
-bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
+// The inputs of an op, from a braced list (no allocation on the hot path) or
+// a vector (ops with a variable number of inputs, like cat).
+struct Inputs {
+  const Tensor* const* ptr;
+  size_t n;
+  Inputs(std::initializer_list<const Tensor*> list) : ptr(list.begin()), n(list.size()) {}
+  Inputs(const std::vector<const Tensor*>& v) : ptr(v.data()), n(v.size()) {}
+  const Tensor* const* begin() const { return ptr; }
+  const Tensor* const* end() const { return ptr + n; }
+  size_t size() const { return n; }
+};
+
+bool any_requires_grad(Inputs inputs);
+
+// A node for an op on `inputs`, with an edge per input.
+std::shared_ptr<Node> make_node(const char* name, Inputs inputs);
+void attach(const Tensor& out, std::shared_ptr<Node> node, bool save_output);
 
 // Attaches a node to `out` when grad mode is on and some input requires grad.
 // `make_rule` is only called then, so an op pays nothing for saving tensors
 // when no graph is recorded.
 template <class MakeRule>
-Tensor record(const char* name, std::initializer_list<const Tensor*> inputs, Tensor out,
+Tensor record(const char* name, Inputs inputs, Tensor out,
               MakeRule make_rule, bool save_output = false) {
   if (!grad_enabled() || !any_requires_grad(inputs)) return out;
-  auto node = std::make_shared<Node>(name);
-  node->edges.reserve(inputs.size());
-  for (const Tensor* in : inputs) {
-    Edge e;
-    if ((*in)->requires_grad) {
-      if ((*in)->grad_fn)
-        e.fn = (*in)->grad_fn;
-      else
-        e.leaf = *in;
-    }
-    node->edges.push_back(std::move(e));
-  }
+  auto node = make_node(name, inputs);
   node->rule = make_rule();
-  if (save_output) node->saved_output = alias(out, out->shape);
-  out->requires_grad = true;
-  out->grad_fn = std::move(node);
+  attach(out, std::move(node), save_output);
   return out;
+}
+
+// Forward mode (jvp). Each op pushes its inputs' tangents to its output with
+// a jvp rule written next to its backward rule. Forward mode is switched on
+// per thread only while a jvp runs, so ops pay one check when it is off.
+bool forward_ad_enabled();
+void set_forward_ad_enabled(bool enabled);
+struct ForwardADGuard {
+  bool previous;
+  explicit ForwardADGuard(bool enabled);
+  ~ForwardADGuard();
+};
+Tensor sum_terms(const Tensor& a, const Tensor& b);  // null counts as zero
+
+// out->tangent = jvp(tangents of inputs) when some input carries a tangent.
+// The rule runs with forward mode off, so its own ops push no tangents.
+template <class Jvp>
+void forward_ad(const Tensor& out, Inputs inputs, Jvp jvp) {
+  if (!forward_ad_enabled()) return;
+  Grads tangents;
+  bool any = false;
+  for (const Tensor* in : inputs) {
+    tangents.push_back((*in)->tangent);
+    any = any || (*in)->tangent;
+  }
+  if (!any) return;
+  ForwardADGuard off(false);
+  out->tangent = jvp(tangents);
 }
 
 }  // namespace tapegrad

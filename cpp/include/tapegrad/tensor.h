@@ -67,6 +67,9 @@ struct TensorImpl {
   bool requires_grad = false;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
+  // Forward mode: the tangent (dual part) carried alongside the value while
+  // a forward-mode computation is active.
+  Tensor tangent;
 
   int64_t ndim() const { return static_cast<int64_t>(shape.size()); }
   template <class T>

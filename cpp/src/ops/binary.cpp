@@ -106,6 +106,9 @@ static Tensor binary_forward(const char* op, Tensor& a, Tensor& b, ResultKind ki
 Tensor add(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = a_in, b = b_in;
   Tensor out = binary_forward("add", a, b, ResultKind::same, [](auto x, auto y) { return x + y; });
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    return broadcast_to(sum_terms(t[0], t[1]), out->shape);
+  });
   return record("AddBackward", {&a, &b}, out, [&] {
     return [sa = a->shape, sb = b->shape](Node& n, const Tensor& g) -> Grads {
       return {n.needs_grad(0) ? sum_to(g, sa) : nullptr, n.needs_grad(1) ? sum_to(g, sb) : nullptr};
@@ -116,6 +119,9 @@ Tensor add(const Tensor& a_in, const Tensor& b_in) {
 Tensor sub(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = a_in, b = b_in;
   Tensor out = binary_forward("sub", a, b, ResultKind::same, [](auto x, auto y) { return x - y; });
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    return broadcast_to(sum_terms(t[0], t[1] ? neg(t[1]) : nullptr), out->shape);
+  });
   return record("SubBackward", {&a, &b}, out, [&] {
     return [sa = a->shape, sb = b->shape](Node& n, const Tensor& g) -> Grads {
       return {n.needs_grad(0) ? sum_to(g, sa) : nullptr,
@@ -127,6 +133,10 @@ Tensor sub(const Tensor& a_in, const Tensor& b_in) {
 Tensor mul(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = a_in, b = b_in;
   Tensor out = binary_forward("mul", a, b, ResultKind::same, [](auto x, auto y) { return x * y; });
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    return broadcast_to(sum_terms(t[0] ? mul(t[0], b) : nullptr, t[1] ? mul(a, t[1]) : nullptr),
+                        out->shape);
+  });
   return record("MulBackward", {&a, &b}, out, [&] {
     // saves both operands: each one's gradient is the other times g
     return [a, b](Node& n, const Tensor& g) -> Grads {
@@ -140,6 +150,11 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = a_in, b = b_in;
   Tensor out =
       binary_forward("div", a, b, ResultKind::floating, [](auto x, auto y) { return x / y; });
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    Tensor ta = t[0] ? div(t[0], b) : nullptr;
+    Tensor tb = t[1] ? neg(div(mul(t[1], out), b)) : nullptr;
+    return broadcast_to(sum_terms(ta, tb), out->shape);
+  });
   return record("DivBackward", {&a, &b}, out, [&] {
     // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
     return [a, b](Node& n, const Tensor& g) -> Grads {
@@ -149,35 +164,39 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
   });
 }
 
+// d(a^b)/da = b·a^(b-1), taken as 0 where b == 0 (as PyTorch: x**0 is flat
+// even at x = 0, where a^(b-1) is inf).
+static Tensor pow_da(const Tensor& a, const Tensor& b) {
+  Tensor zero = scalar_tensor(0.0, a->dtype);
+  Tensor d = mul(b, pow(a, sub(b, scalar_tensor(1.0, a->dtype))));
+  return where(compare(b, zero, Compare::eq), zero, d);
+}
+
+// d(a^b)/db = a^b·log(a), taken as 0 where a == 0 and b >= 0 (the limit from
+// the right; log(0) would give nan).
+static Tensor pow_db(const Tensor& a, const Tensor& b, const Tensor& out) {
+  Tensor zero = scalar_tensor(0.0, a->dtype);
+  Tensor at_zero = mul(compare(a, zero, Compare::eq), compare(b, zero, Compare::ge));
+  return where(at_zero, zero, mul(out, log(a)));
+}
+
 Tensor pow(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = a_in, b = b_in;
   Tensor out = binary_forward("pow", a, b, ResultKind::same, [](auto x, auto y) {
     using T = decltype(x);
     return static_cast<T>(std::pow(x, y));
   });
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    Tensor ta = t[0] ? mul(t[0], pow_da(a, b)) : nullptr;
+    Tensor tb = t[1] ? mul(t[1], pow_db(a, b, out)) : nullptr;
+    return broadcast_to(sum_terms(ta, tb), out->shape);
+  });
   return record(
       "PowBackward", {&a, &b}, out,
       [&] {
         return [a, b](Node& n, const Tensor& g) -> Grads {
-          Tensor ga, gb;
-          Tensor zero = scalar_tensor(0.0, a->dtype);
-          if (n.needs_grad(0)) {
-            // b·a^(b-1), taken as 0 where b == 0 (as PyTorch: x**0 is flat
-            // even at x = 0, where a^(b-1) is inf).
-            Tensor d = mul(b, pow(a, sub(b, scalar_tensor(1.0, a->dtype))));
-            d = where(compare(b, zero, Compare::eq), zero, d);
-            ga = sum_to(mul(g, d), a->shape);
-          }
-          if (n.needs_grad(1)) {
-            // a^b·log(a), taken as 0 where a == 0 and b >= 0 (the limit
-            // from the right; log(0) would give nan).
-            Tensor d = mul(n.output(), log(a));
-            Tensor at_zero =
-                mul(compare(a, zero, Compare::eq), compare(b, zero, Compare::ge));
-            d = where(at_zero, zero, d);
-            gb = sum_to(mul(g, d), b->shape);
-          }
-          return {ga, gb};
+          return {n.needs_grad(0) ? sum_to(mul(g, pow_da(a, b)), a->shape) : nullptr,
+                  n.needs_grad(1) ? sum_to(mul(g, pow_db(a, b, n.output())), b->shape) : nullptr};
         };
       },
       /*save_output=*/true);
@@ -228,6 +247,10 @@ Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
       for (int64_t i = 0; i < out->numel; ++i) po[i] = pc[i] != C(0) ? pa[i] : pb[i];
     });
   });
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    Tensor zero = scalar_tensor(0.0, dt);
+    return where(cond, t[0] ? t[0] : zero, t[1] ? t[1] : zero);
+  });
   return record("WhereBackward", {&a, &b}, out, [&] {
     // the condition is saved; each side gets g where it was chosen
     return [cond, sa = a->shape, sb = b->shape](Node& n, const Tensor& g) -> Grads {
@@ -237,5 +260,37 @@ Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
     };
   });
 }
+
+// maximum/minimum: a tie sends half the gradient to each side, as PyTorch.
+static Tensor extremum(const Tensor& a_in, const Tensor& b_in, bool is_max) {
+  Tensor a = a_in, b = b_in;
+  const char* op = is_max ? "maximum" : "minimum";
+  Tensor out = binary_forward(op, a, b, ResultKind::same, [is_max](auto x, auto y) {
+    // NaN propagates from either side
+    if (x != x) return x;
+    if (y != y) return y;
+    return is_max ? (x > y ? x : y) : (x < y ? x : y);
+  });
+  // weight of a's side: 1 where a wins, 1/2 on a tie, 0 where b wins
+  auto weight_a = [is_max](const Tensor& a, const Tensor& b) {
+    Tensor wins = compare(a, b, is_max ? Compare::gt : Compare::lt);
+    Tensor ties = compare(a, b, Compare::eq);
+    return add(wins, mul(ties, scalar_tensor(0.5, ties->dtype)));
+  };
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    Tensor wa = weight_a(a, b), wb = weight_a(b, a);
+    return broadcast_to(sum_terms(t[0] ? mul(t[0], wa) : nullptr, t[1] ? mul(t[1], wb) : nullptr),
+                        out->shape);
+  });
+  return record(is_max ? "MaximumBackward" : "MinimumBackward", {&a, &b}, out, [&] {
+    return [a, b, weight_a](Node& n, const Tensor& g) -> Grads {
+      return {n.needs_grad(0) ? sum_to(mul(g, weight_a(a, b)), a->shape) : nullptr,
+              n.needs_grad(1) ? sum_to(mul(g, weight_a(b, a)), b->shape) : nullptr};
+    };
+  });
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(a, b, true); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(a, b, false); }
 
 }  // namespace tapegrad

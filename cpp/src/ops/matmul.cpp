@@ -40,11 +40,13 @@ static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, 
 Tensor mm(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
   check_defined(a_in, "matmul");
   check_defined(b_in, "matmul");
-  if (a_in->ndim() != 2 || b_in->ndim() != 2)
-    throw ValueError("mm: expected 2-D tensors, got shapes " + shape_str(a_in->shape) + " and " +
-                     shape_str(b_in->shape));
-  int64_t m = a_in->shape[ta ? 1 : 0], k = a_in->shape[ta ? 0 : 1];
-  int64_t kb = b_in->shape[tb ? 1 : 0], n = b_in->shape[tb ? 0 : 1];
+  const int64_t nd = a_in->ndim();
+  if (nd < 2 || nd > 3 || b_in->ndim() != nd || (nd == 3 && a_in->shape[0] != b_in->shape[0]))
+    throw ValueError("mm: expected two 2-D tensors or two 3-D tensors with the same batch, got "
+                     "shapes " + shape_str(a_in->shape) + " and " + shape_str(b_in->shape));
+  const int64_t batch = nd == 3 ? a_in->shape[0] : 1, r = nd - 2;
+  int64_t m = a_in->shape[r + (ta ? 1 : 0)], k = a_in->shape[r + (ta ? 0 : 1)];
+  int64_t kb = b_in->shape[r + (tb ? 1 : 0)], n = b_in->shape[r + (tb ? 0 : 1)];
   if (k != kb) {
     Shape sa{m, k}, sb{kb, n};
     throw ValueError("matmul: shapes " + shape_str(sa) + " and " + shape_str(sb) +
@@ -52,10 +54,16 @@ Tensor mm(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
   }
   DType dt = promote(a_in->dtype, b_in->dtype);
   Tensor a = to_dtype(a_in, dt), b = to_dtype(b_in, dt);
-  Tensor out = empty({m, n}, dt);
+  Shape shape = nd == 3 ? Shape{batch, m, n} : Shape{m, n};
+  Tensor out = empty(shape, dt);
   dispatch_all(dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    gemm<T>(ta, tb, m, n, k, a->data<T>(), b->data<T>(), out->data<T>());
+    for (int64_t i = 0; i < batch; ++i)
+      gemm<T>(ta, tb, m, n, k, a->data<T>() + i * m * k, b->data<T>() + i * k * n,
+              out->data<T>() + i * m * n);
+  });
+  forward_ad(out, {&a, &b}, [&](const Grads& t) {
+    return sum_terms(t[0] ? mm(t[0], b, ta, tb) : nullptr, t[1] ? mm(a, t[1], ta, tb) : nullptr);
   });
   return record("MmBackward", {&a, &b}, out, [&] {
     // C = op(A)·op(B): d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G, written
@@ -69,32 +77,68 @@ Tensor mm(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
   });
 }
 
+// PyTorch's matmul: 1-D operands gain a dim that is removed again; batch
+// dims broadcast; (..., m, k) @ (k, n) folds the batch into m.
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_defined(a, "matmul");
   check_defined(b, "matmul");
   const int64_t da = a->ndim(), db = b->ndim();
-  if (da == 0 || db == 0 || da > 2 || db > 2)
-    throw ValueError("matmul: expected 1-D or 2-D operands, got shapes " + shape_str(a->shape) +
-                     " and " + shape_str(b->shape));
-  auto check = [&](int64_t ka, int64_t kb) {
-    if (ka != kb)
-      throw ValueError("matmul: shapes " + shape_str(a->shape) + " and " + shape_str(b->shape) +
-                       " do not align (" + std::to_string(ka) + " != " + std::to_string(kb) + ")");
+  if (da == 0 || db == 0)
+    throw ValueError("matmul: both arguments need at least 1 dimension, got shapes " +
+                     shape_str(a->shape) + " and " + shape_str(b->shape));
+  const int64_t ka = a->shape[da - 1], kb = b->shape[db == 1 ? 0 : db - 2];
+  if (ka != kb)
+    throw ValueError("matmul: shapes " + shape_str(a->shape) + " and " + shape_str(b->shape) +
+                     " do not align (" + std::to_string(ka) + " != " + std::to_string(kb) + ")");
+  if (da == 1 && db == 1) return reshape(mm(reshape(a, {1, ka}), reshape(b, {kb, 1}), false, false), {});
+  if (da <= 2 && db <= 2) {
+    Tensor a2 = da == 1 ? reshape(a, {1, ka}) : a, b2 = db == 1 ? reshape(b, {kb, 1}) : b;
+    Tensor c = mm(a2, b2, false, false);
+    if (da == 1) return reshape(c, {c->shape[1]});
+    if (db == 1) return reshape(c, {c->shape[0]});
+    return c;
+  }
+  if (db <= 2) {
+    // (..., m, k) @ (k, n): one product of (batch·m, k) by (k, n)
+    Tensor b2 = db == 1 ? reshape(b, {kb, 1}) : b;
+    Tensor c = mm(reshape(a, {-1, ka}), b2, false, false);
+    Shape shape(a->shape.begin(), a->shape.end() - 1);
+    if (db == 2) shape.push_back(b->shape[1]);
+    return reshape(c, shape);
+  }
+  Tensor a3 = da == 1 ? reshape(a, {1, ka}) : a;
+  Shape ba(a3->shape.begin(), a3->shape.end() - 2), bb(b->shape.begin(), b->shape.end() - 2);
+  Shape batch = broadcast_shapes(ba, bb, "matmul");
+  int64_t count = numel_of(batch, "matmul");
+  auto batched = [&](const Tensor& t) {
+    Shape full = batch;
+    full.push_back(t->shape[t->ndim() - 2]);
+    full.push_back(t->shape[t->ndim() - 1]);
+    return reshape(broadcast_to(t, full), {count, full[full.size() - 2], full.back()});
   };
-  if (da == 2 && db == 2) {
-    check(a->shape[1], b->shape[0]);
-    return mm(a, b, false, false);
-  }
-  if (da == 1 && db == 1) {
-    check(a->shape[0], b->shape[0]);
-    return reshape(mm(reshape(a, {1, a->shape[0]}), reshape(b, {b->shape[0], 1}), false, false), {});
-  }
-  if (da == 1) {
-    check(a->shape[0], b->shape[0]);
-    return reshape(mm(reshape(a, {1, a->shape[0]}), b, false, false), {b->shape[1]});
-  }
-  check(a->shape[1], b->shape[0]);
-  return reshape(mm(a, reshape(b, {b->shape[0], 1}), false, false), {a->shape[0]});
+  Tensor c = mm(batched(a3), batched(b), false, false);
+  Shape shape = batch;
+  if (da > 1) shape.push_back(a->shape[da - 2]);
+  shape.push_back(b->shape[db - 1]);
+  return reshape(c, shape);
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  check_defined(a, "outer");
+  check_defined(b, "outer");
+  if (a->ndim() != 1 || b->ndim() != 1)
+    throw ValueError("outer: expected 1-D tensors, got shapes " + shape_str(a->shape) + " and " +
+                     shape_str(b->shape));
+  return mul(reshape(a, {a->numel, 1}), reshape(b, {1, b->numel}));
+}
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  check_defined(a, "dot");
+  check_defined(b, "dot");
+  if (a->ndim() != 1 || b->ndim() != 1 || a->numel != b->numel)
+    throw ValueError("dot: expected two 1-D tensors of the same size, got shapes " +
+                     shape_str(a->shape) + " and " + shape_str(b->shape));
+  return matmul(a, b);
 }
 
 }  // namespace tapegrad

@@ -1,6 +1,7 @@
 // Reductions over dims. sum is the primitive; mean and sum_to are built on it.
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "kernels.h"
@@ -75,6 +76,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) {
     }
   });
   out = alias(out, keepdim ? kept : dropped);
+  forward_ad(out, {&x}, [&](const Grads& t) { return sum(t[0], dims, keepdim); });
   return record("SumBackward", {&x}, out, [&] {
     // the gradient is g spread back over the summed dims
     return [shape = x->shape, kept](Node&, const Tensor& g) -> Grads {
@@ -115,6 +117,226 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
                        shape_str(shape));
   }
   return reshape(sum(x, dims, /*keepdim=*/true), shape);
+}
+
+// ---- max / min -------------------------------------------------------------
+
+// The extremum of all elements; NaN wins, as in PyTorch.
+template <class T>
+static T extremum_of(const T* p, int64_t n, bool is_max) {
+  T best = p[0];
+  for (int64_t i = 1; i < n; ++i) {
+    T v = p[i];
+    if (v != v) return v;
+    if (is_max ? v > best : v < best) best = v;
+  }
+  return best;
+}
+
+static Tensor extremum_all(const Tensor& x, bool is_max) {
+  const char* op = is_max ? "max" : "min";
+  check_defined(x, op);
+  if (x->numel == 0)
+    throw ValueError(std::string(op) +
+                     "(): expected a non-empty tensor (reduction over an empty tensor has no "
+                     "identity), got shape " + shape_str(x->shape));
+  Tensor out = empty({}, x->dtype);
+  dispatch_all(x->dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    out->data<T>()[0] = extremum_of(x->data<T>(), x->numel, is_max);
+  });
+  if (!is_floating(x->dtype)) return out;
+  // Ties share the gradient evenly: d out/dx = mask/count, mask = (x == out).
+  auto share = [](const Tensor& x, const Tensor& out) {
+    Tensor mask = compare(x, out, Compare::eq);
+    return div(mask, sum(mask, {}, false));
+  };
+  forward_ad(out, {&x}, [&](const Grads& t) { return sum(mul(t[0], share(x, out)), {}, false); });
+  return record(
+      is_max ? "MaxBackward" : "MinBackward", {&x}, out,
+      [&] {
+        return [x, share](Node& n, const Tensor& g) -> Grads {
+          return {mul(g, share(x, detach(n.output())))};
+        };
+      },
+      /*save_output=*/true);
+}
+
+Tensor max_all(const Tensor& x) { return extremum_all(x, true); }
+Tensor min_all(const Tensor& x) { return extremum_all(x, false); }
+
+// Indices of the first extremum along dim (a NaN counts as the extremum).
+static Tensor arg_extremum(const Tensor& x, int64_t dim, bool is_max) {
+  int64_t outer = 1, inner = 1, r = x->shape[dim];
+  for (int64_t d = 0; d < dim; ++d) outer *= x->shape[d];
+  for (int64_t d = dim + 1; d < x->ndim(); ++d) inner *= x->shape[d];
+  Shape shape = x->shape;
+  shape[dim] = 1;
+  Tensor idx = zeros(shape, DType::int64);
+  int64_t* pi = idx->data<int64_t>();
+  dispatch_all(x->dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* px = x->data<T>();
+    std::vector<T> best(inner);
+    std::vector<char> is_nan(inner);
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t* dst = pi + o * inner;
+      const T* base = px + o * r * inner;
+      for (int64_t j = 0; j < inner; ++j) {
+        best[j] = base[j];
+        is_nan[j] = base[j] != base[j];
+      }
+      for (int64_t k = 1; k < r; ++k) {
+        const T* row = base + k * inner;
+        for (int64_t j = 0; j < inner; ++j) {
+          T v = row[j];
+          if (is_nan[j]) continue;
+          if (v != v || (is_max ? v > best[j] : v < best[j])) {
+            best[j] = v;
+            dst[j] = k;
+            is_nan[j] = v != v;
+          }
+        }
+      }
+    }
+  });
+  return idx;
+}
+
+static std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim_in, bool keepdim,
+                                              bool is_max) {
+  const char* op = is_max ? "max" : "min";
+  check_defined(x, op);
+  int64_t dim = wrap_dim(dim_in, x->ndim(), op);
+  if (x->ndim() == 0) return {x, zeros({}, DType::int64)};
+  if (x->shape[dim] == 0)
+    throw IndexError(std::string(op) + "(): expected reduction dim " + std::to_string(dim) +
+                     " to have non-zero size, got shape " + shape_str(x->shape));
+  Tensor idx = arg_extremum(x, dim, is_max);
+  Tensor values = gather(x, dim, idx);  // the gradient flows to the chosen index
+  if (!keepdim) {
+    values = squeeze(values, dim);
+    idx = squeeze(idx, dim);
+  }
+  return {values, idx};
+}
+
+std::pair<Tensor, Tensor> max_dim(const Tensor& x, int64_t dim, bool keepdim) {
+  return extremum_dim(x, dim, keepdim, true);
+}
+std::pair<Tensor, Tensor> min_dim(const Tensor& x, int64_t dim, bool keepdim) {
+  return extremum_dim(x, dim, keepdim, false);
+}
+
+// ---- composites ---------------------------------------------------------------
+
+static int64_t count_over(const Tensor& x, const std::vector<int64_t>& dims) {
+  int64_t count = 1;
+  for (int64_t d : dims) count *= x->shape[d];
+  return count;
+}
+
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims_in, double correction, bool keepdim) {
+  check_defined(x, "var");
+  check_floating(x, "var");
+  std::vector<int64_t> dims = normalize_dims(dims_in, x->ndim(), "var");
+  Tensor centered = sub(x, mean(x, dims, true));
+  double denom = std::max(0.0, double(count_over(x, dims)) - correction);
+  return div(sum(mul(centered, centered), dims, keepdim), scalar_tensor(denom, x->dtype));
+}
+
+Tensor logsumexp(const Tensor& x_in, const std::vector<int64_t>& dims_in, bool keepdim) {
+  check_defined(x_in, "logsumexp");
+  Tensor x = is_floating(x_in->dtype) ? x_in : to_dtype(x_in, DType::float32);
+  std::vector<int64_t> dims = normalize_dims(dims_in, x->ndim(), "logsumexp");
+  // Shift by the max, held constant (the result does not depend on it), so
+  // that exp never overflows; an infinite max shifts by 0 instead.
+  Shape kept = x->shape;
+  for (int64_t d : dims) kept[d] = 1;
+  Tensor m = zeros(kept, x->dtype);  // an empty reduction gives log(0) = -inf
+  if (x->numel > 0) {
+    m = detach(x);
+    for (int64_t d : dims) m = max_dim(m, d, true).first;
+  }
+  {
+    GradModeGuard no_grad(false);
+    Tensor finite = compare(abs(m), scalar_tensor(INFINITY, x->dtype), Compare::lt);
+    m = where(finite, m, scalar_tensor(0.0, x->dtype));
+  }
+  Tensor out = add(log(sum(exp(sub(x, m)), dims, true)), m);
+  if (keepdim) return out;
+  Shape dropped;
+  for (int64_t d = 0; d < x->ndim(); ++d)
+    if (std::find(dims.begin(), dims.end(), d) == dims.end()) dropped.push_back(x->shape[d]);
+  return reshape(out, dropped);
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  check_defined(x, "log_softmax");
+  int64_t d = wrap_dim(dim, x->ndim(), "log_softmax");
+  if (x->ndim() == 0) return sub(x, x);
+  return sub(x, logsumexp(x, {d}, true));
+}
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  check_defined(x, "softmax");
+  return exp(log_softmax(x, dim));
+}
+
+// The 2-norm as one node: at x = 0 the subgradient 0 is chosen (as PyTorch),
+// where the composite sqrt(sum(x²)) would give 0·inf = NaN.
+static Tensor norm2(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  Tensor out;
+  {
+    GradModeGuard no_grad(false);
+    ForwardADGuard no_fw(false);
+    out = sqrt(sum(mul(x, x), dims, keepdim));
+  }
+  out = detach(out);
+  Shape kept = x->shape;
+  for (int64_t d : dims) kept[d] = 1;
+  // d|x|/dx = x/|x|, 0 where |x| = 0
+  auto unit = [kept](const Tensor& x, const Tensor& out) {
+    Tensor n = reshape(out, kept);
+    Tensor zero = scalar_tensor(0.0, x->dtype);
+    Tensor safe = where(compare(n, zero, Compare::eq), scalar_tensor(1.0, x->dtype), n);
+    return where(compare(n, zero, Compare::eq), zero, div(x, safe));
+  };
+  forward_ad(out, {&x}, [&](const Grads& t) { return sum(mul(t[0], unit(x, out)), dims, keepdim); });
+  return record(
+      "NormBackward", {&x}, out,
+      [&] {
+        return [x, kept, unit](Node& n, const Tensor& g) -> Grads {
+          return {mul(reshape(g, kept), unit(x, n.output()))};
+        };
+      },
+      /*save_output=*/true);
+}
+
+Tensor norm(const Tensor& x_in, double p, const std::vector<int64_t>& dims_in, bool keepdim) {
+  check_defined(x_in, "norm");
+  Tensor x = is_floating(x_in->dtype) ? x_in : to_dtype(x_in, DType::float32);
+  std::vector<int64_t> dims = normalize_dims(dims_in, x->ndim(), "norm");
+  if (p == 2) return norm2(x, dims, keepdim);
+  if (p == 1) return sum(abs(x), dims, keepdim);
+  if (std::isinf(p)) {
+    Tensor a = abs(x);
+    if (int64_t(dims.size()) == x->ndim()) {
+      Tensor m = p > 0 ? max_all(a) : min_all(a);
+      return keepdim ? reshape(m, Shape(x->ndim(), 1)) : m;
+    }
+    Tensor m = a;
+    for (int64_t d : dims) m = p > 0 ? max_dim(m, d, true).first : min_dim(m, d, true).first;
+    if (keepdim) return m;
+    Shape dropped;
+    for (int64_t d = 0; d < x->ndim(); ++d)
+      if (std::find(dims.begin(), dims.end(), d) == dims.end()) dropped.push_back(x->shape[d]);
+    return reshape(m, dropped);
+  }
+  if (p == 0)
+    return sum(compare(x, scalar_tensor(0.0, x->dtype), Compare::ne), dims, keepdim);
+  Tensor pt = scalar_tensor(p, x->dtype);
+  return pow(sum(pow(abs(x), pt), dims, keepdim), scalar_tensor(1.0 / p, x->dtype));
 }
 
 }  // namespace tapegrad

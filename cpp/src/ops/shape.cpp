@@ -22,6 +22,7 @@ Tensor to_dtype(const Tensor& x, DType dt) {
     });
   });
   if (!is_floating(dt)) return out;  // int64 results carry no gradient
+  forward_ad(out, {&x}, [&](const Grads& t) { return to_dtype(t[0], dt); });
   return record("ToCopyBackward", {&x}, out, [&] {
     return [from = x->dtype](Node&, const Tensor& g) -> Grads { return {to_dtype(g, from)}; };
   });
@@ -30,6 +31,7 @@ Tensor to_dtype(const Tensor& x, DType dt) {
 Tensor clone(const Tensor& x) {
   check_defined(x, "clone");
   Tensor out = copy_data(x);
+  forward_ad(out, {&x}, [&](const Grads& t) { return t[0]; });
   return record("CloneBackward", {&x}, out,
                 [] { return [](Node&, const Tensor& g) -> Grads { return {g}; }; });
 }
@@ -86,6 +88,7 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
                      std::to_string(x->numel) + " (input shape " + shape_str(x->shape) + ")");
   if (shape == x->shape) return x;
   Tensor out = alias(x, shape);
+  forward_ad(out, {&x}, [&](const Grads& t) { return reshape(t[0], shape); });
   return record("ReshapeBackward", {&x}, out, [&] {
     return [from = x->shape](Node&, const Tensor& g) -> Grads { return {reshape(g, from)}; };
   });
@@ -122,20 +125,40 @@ static void permute_copy(const Tensor& x, const std::vector<int64_t>& perm, cons
   }
 }
 
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
+  check_defined(x, "permute");
+  if (int64_t(dims.size()) != x->ndim())
+    throw ValueError("permute: number of dims don't match: the tensor has shape " +
+                     shape_str(x->shape) + " but " + std::to_string(dims.size()) +
+                     " dims were given");
+  std::vector<int64_t> perm(dims.size()), inverse(dims.size(), -1);
+  Shape shape(dims.size());
+  bool identity = true;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    perm[i] = wrap_dim(dims[i], x->ndim(), "permute");
+    if (inverse[perm[i]] >= 0)
+      throw ValueError("permute: repeated dim " + std::to_string(perm[i]) + " in the permutation");
+    inverse[perm[i]] = int64_t(i);
+    shape[i] = x->shape[perm[i]];
+    identity = identity && perm[i] == int64_t(i);
+  }
+  if (identity) return x;
+  Tensor out = empty(shape, x->dtype);
+  dispatch_all(x->dtype, [&](auto tag) { permute_copy<typename decltype(tag)::type>(x, perm, out); });
+  forward_ad(out, {&x}, [&](const Grads& t) { return permute(t[0], perm); });
+  return record("PermuteBackward", {&x}, out, [&] {
+    return [inverse](Node&, const Tensor& g) -> Grads { return {permute(g, inverse)}; };
+  });
+}
+
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
   check_defined(x, "transpose");
   int64_t d0 = wrap_dim(dim0, x->ndim(), "transpose"), d1 = wrap_dim(dim1, x->ndim(), "transpose");
-  if (d0 == d1 || x->ndim() < 2) return x;
+  if (x->ndim() < 2) return x;
   std::vector<int64_t> perm(x->ndim());
   for (int64_t i = 0; i < x->ndim(); ++i) perm[i] = i;
   std::swap(perm[d0], perm[d1]);
-  Shape shape = x->shape;
-  std::swap(shape[d0], shape[d1]);
-  Tensor out = empty(shape, x->dtype);
-  dispatch_all(x->dtype, [&](auto tag) { permute_copy<typename decltype(tag)::type>(x, perm, out); });
-  return record("TransposeBackward", {&x}, out, [&] {
-    return [d0, d1](Node&, const Tensor& g) -> Grads { return {transpose(g, d0, d1)}; };
-  });
+  return permute(x, perm);
 }
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
@@ -180,9 +203,140 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
       }
     }
   });
+  forward_ad(out, {&x}, [&](const Grads& t) { return broadcast_to(t[0], shape); });
   return record("ExpandBackward", {&x}, out, [&] {
     return [from = x->shape](Node&, const Tensor& g) -> Grads { return {sum_to(g, from)}; };
   });
+}
+
+// ---- composites built on reshape, broadcast_to and slice ---------------------
+
+Tensor expand(const Tensor& x, const Shape& sizes) {
+  check_defined(x, "expand");
+  if (sizes.size() < x->shape.size())
+    throw ValueError("expand: the number of sizes provided (" + std::to_string(sizes.size()) +
+                     ") must be greater or equal to the number of dimensions in the tensor (" +
+                     std::to_string(x->ndim()) + ")");
+  Shape shape = sizes;
+  const size_t lead = sizes.size() - x->shape.size();
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == -1) {
+      if (i < lead)
+        throw ValueError("expand: -1 is not allowed in a leading, non-existing dimension " +
+                         std::to_string(i));
+      shape[i] = x->shape[i - lead];
+    } else if (sizes[i] < 0) {
+      throw ValueError("expand: invalid size " + std::to_string(sizes[i]));
+    }
+  }
+  return broadcast_to(x, shape);
+}
+
+Tensor squeeze(const Tensor& x, std::optional<int64_t> dim) {
+  check_defined(x, "squeeze");
+  Shape shape;
+  if (dim) {
+    int64_t d = wrap_dim(*dim, x->ndim(), "squeeze");
+    shape = x->shape;
+    if (x->ndim() > 0 && shape[d] == 1) shape.erase(shape.begin() + d);
+  } else {
+    for (int64_t s : x->shape)
+      if (s != 1) shape.push_back(s);
+  }
+  return reshape(x, shape);
+}
+
+Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  check_defined(x, "unsqueeze");
+  int64_t d = wrap_dim(dim, x->ndim() + 1, "unsqueeze");
+  Shape shape = x->shape;
+  shape.insert(shape.begin() + d, 1);
+  return reshape(x, shape);
+}
+
+Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  check_defined(x, "flatten");
+  if (x->ndim() == 0) return reshape(x, {1});
+  int64_t s = wrap_dim(start_dim, x->ndim(), "flatten"), e = wrap_dim(end_dim, x->ndim(), "flatten");
+  if (s > e) throw ValueError("flatten: start_dim cannot come after end_dim");
+  Shape shape(x->shape.begin(), x->shape.begin() + s);
+  int64_t merged = 1;
+  for (int64_t d = s; d <= e; ++d) merged *= x->shape[d];
+  shape.push_back(merged);
+  shape.insert(shape.end(), x->shape.begin() + e + 1, x->shape.end());
+  return reshape(x, shape);
+}
+
+Tensor cat(const std::vector<Tensor>& xs_in, int64_t dim_in) {
+  if (xs_in.empty()) throw ValueError("cat: expected a non-empty list of Tensors");
+  for (const Tensor& t : xs_in) check_defined(t, "cat");
+  const Tensor& first = xs_in[0];
+  if (first->ndim() == 0) throw ValueError("cat: zero-dimensional tensor (at position 0) cannot be concatenated");
+  int64_t dim = wrap_dim(dim_in, first->ndim(), "cat");
+  DType dt = first->dtype;
+  for (const Tensor& t : xs_in) dt = promote(dt, t->dtype);
+  std::vector<Tensor> xs;
+  Shape shape = first->shape;
+  shape[dim] = 0;
+  for (size_t i = 0; i < xs_in.size(); ++i) {
+    const Tensor& t = xs_in[i];
+    bool ok = t->ndim() == first->ndim();
+    for (int64_t d = 0; ok && d < t->ndim(); ++d) ok = d == dim || t->shape[d] == first->shape[d];
+    if (!ok)
+      throw ValueError("cat: sizes of tensors must match except in dimension " +
+                       std::to_string(dim) + ": tensor 0 has shape " + shape_str(first->shape) +
+                       " and tensor " + std::to_string(i) + " has shape " + shape_str(t->shape));
+    shape[dim] += t->shape[dim];
+    xs.push_back(to_dtype(t, dt));
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d) outer *= shape[d];
+  for (int64_t d = dim + 1; d < int64_t(shape.size()); ++d) inner *= shape[d];
+  Tensor out = empty(shape, dt);
+  const size_t item = dtype_size(dt);
+  char* po = static_cast<char*>(out->raw());
+  const int64_t out_row = shape[dim] * inner;
+  int64_t offset = 0;
+  for (const Tensor& t : xs) {
+    const int64_t row = t->shape[dim] * inner;
+    const char* pt = static_cast<const char*>(t->raw());
+    for (int64_t o = 0; o < outer; ++o)
+      std::memcpy(po + (o * out_row + offset) * item, pt + o * row * item, size_t(row) * item);
+    offset += row;
+  }
+  // One node with an edge per input; each input gets its slice of g.
+  std::vector<const Tensor*> inputs;
+  for (const Tensor& t : xs) inputs.push_back(&t);
+  std::vector<int64_t> bounds{0};
+  for (const Tensor& t : xs) bounds.push_back(bounds.back() + t->shape[dim]);
+  forward_ad(out, inputs, [&](const Grads& t) {
+    std::vector<Tensor> ts;
+    for (size_t i = 0; i < xs.size(); ++i) ts.push_back(t[i] ? t[i] : zeros(xs[i]->shape, dt));
+    return cat(ts, dim);
+  });
+  return record("CatBackward", inputs, out, [&] {
+    return [bounds, dim](Node& n, const Tensor& g) -> Grads {
+      Grads grads;
+      for (size_t i = 0; i + 1 < bounds.size(); ++i)
+        grads.push_back(n.needs_grad(i) ? slice(g, dim, bounds[i], bounds[i + 1], 1) : nullptr);
+      return grads;
+    };
+  });
+}
+
+Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
+  if (xs.empty()) throw ValueError("stack: expected a non-empty list of Tensors");
+  for (size_t i = 0; i < xs.size(); ++i) {
+    check_defined(xs[i], "stack");
+    if (xs[i]->shape != xs[0]->shape)
+      throw ValueError("stack: expects each tensor to be equal size, but got " +
+                       shape_str(xs[0]->shape) + " at entry 0 and " + shape_str(xs[i]->shape) +
+                       " at entry " + std::to_string(i));
+  }
+  int64_t d = wrap_dim(dim, xs[0]->ndim() + 1, "stack");
+  std::vector<Tensor> parts;
+  for (const Tensor& t : xs) parts.push_back(unsqueeze(t, d));
+  return cat(parts, d);
 }
 
 }  // namespace tapegrad

@@ -1,5 +1,8 @@
 // Unary elementwise ops. Transcendentals use Eigen's vectorized kernels.
+// Each op states its derivative f'(x) once, in ops; backward is g·f'(x) and
+// jvp is t·f'(x).
 #include <Eigen/Core>
+#include <cmath>
 
 #include "kernels.h"
 #include "tapegrad/node.h"
@@ -12,11 +15,12 @@ using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
-// out = f(x) as an Eigen array expression, chunked over threads.
-template <class F>
-static Tensor unary_forward(const Tensor& x, DType dt, const char* op, F f) {
-  Tensor out = empty(x->shape, dt);
-  dispatch_all(dt, [&](auto tag) {
+// out = f(x) as an Eigen array expression, chunked over threads. f is only
+// instantiated for the dtypes the op accepts.
+template <bool FloatingOnly, class F>
+static Tensor unary_forward(const Tensor& x, F f) {
+  Tensor out = empty(x->shape, x->dtype);
+  auto run = [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x->data<T>();
     T* po = out->data<T>();
@@ -25,7 +29,11 @@ static Tensor unary_forward(const Tensor& x, DType dt, const char* op, F f) {
       ArrayMap<T> res(po + lo, hi - lo);
       f(in, res);
     });
-  });
+  };
+  if constexpr (FloatingOnly)
+    dispatch_floating(x->dtype, "unary", run);
+  else
+    dispatch_all(x->dtype, run);
   return out;
 }
 
@@ -36,9 +44,32 @@ static Tensor as_floating(const Tensor& x, const char* op) {
   return is_floating(x->dtype) ? x : to_dtype(x, DType::float32);
 }
 
+enum Saves { kInput = 1, kOutput = 2 };
+
+// Records y = f(x) with derivative deriv(x, y) (either may be null when not
+// in `saves`): a saved output is rebuilt through the node, never held.
+template <class Deriv>
+static Tensor elementwise_rule(const char* name, const Tensor& x, const Tensor& out, int saves,
+                               Deriv deriv) {
+  forward_ad(out, {&x}, [&](const Grads& t) { return mul(t[0], deriv(x, out)); });
+  return record(
+      name, {&x}, out,
+      [&] {
+        Tensor saved_x = (saves & kInput) ? x : nullptr;
+        return [saved_x, deriv](Node& n, const Tensor& g) -> Grads {
+          Tensor y = n.saved_output ? n.output() : nullptr;
+          return {mul(g, deriv(saved_x, y))};
+        };
+      },
+      (saves & kOutput) != 0);
+}
+
+static Tensor one_like(const Tensor& t) { return scalar_tensor(1.0, t->dtype); }
+
 Tensor neg(const Tensor& x) {
   check_defined(x, "neg");
-  Tensor out = unary_forward(x, x->dtype, "neg", [](const auto& in, auto& res) { res = -in; });
+  Tensor out = unary_forward<false>(x, [](const auto& in, auto& res) { res = -in; });
+  forward_ad(out, {&x}, [&](const Grads& t) { return neg(t[0]); });
   return record("NegBackward", {&x}, out, [] {
     return [](Node&, const Tensor& g) -> Grads { return {neg(g)}; };
   });
@@ -46,85 +77,130 @@ Tensor neg(const Tensor& x) {
 
 Tensor exp(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "exp");
-  Tensor out = unary_forward(x, x->dtype, "exp", [](const auto& in, auto& res) {
-    if constexpr (std::is_integral_v<typename std::decay_t<decltype(in)>::Scalar>) return;
-    else res = in.exp();
-  });
-  // saves the output: d exp(x) = exp(x)
-  return record(
-      "ExpBackward", {&x}, out,
-      [] { return [](Node& n, const Tensor& g) -> Grads { return {mul(g, n.output())}; }; },
-      /*save_output=*/true);
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.exp(); });
+  return elementwise_rule("ExpBackward", x, out, kOutput,
+                          [](const Tensor&, const Tensor& y) { return y; });
 }
 
 Tensor log(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "log");
-  Tensor out = unary_forward(x, x->dtype, "log", [](const auto& in, auto& res) {
-    if constexpr (std::is_integral_v<typename std::decay_t<decltype(in)>::Scalar>) return;
-    else res = in.log();
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.log(); });
+  return elementwise_rule("LogBackward", x, out, kInput,
+                          [](const Tensor& x, const Tensor&) { return div(one_like(x), x); });
+}
+
+Tensor sqrt(const Tensor& x_in) {
+  Tensor x = as_floating(x_in, "sqrt");
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.sqrt(); });
+  // 1/(2·sqrt(x)): inf at 0, as PyTorch
+  return elementwise_rule("SqrtBackward", x, out, kOutput, [](const Tensor&, const Tensor& y) {
+    return div(scalar_tensor(0.5, y->dtype), y);
   });
-  // saves the input: d log(x) = 1/x
-  return record("LogBackward", {&x}, out, [&] {
-    return [x](Node&, const Tensor& g) -> Grads { return {div(g, x)}; };
-  });
+}
+
+Tensor sin(const Tensor& x_in) {
+  Tensor x = as_floating(x_in, "sin");
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.sin(); });
+  return elementwise_rule("SinBackward", x, out, kInput,
+                          [](const Tensor& x, const Tensor&) { return cos(x); });
+}
+
+Tensor cos(const Tensor& x_in) {
+  Tensor x = as_floating(x_in, "cos");
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.cos(); });
+  return elementwise_rule("CosBackward", x, out, kInput,
+                          [](const Tensor& x, const Tensor&) { return neg(sin(x)); });
 }
 
 Tensor tanh(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "tanh");
-  Tensor out = unary_forward(x, x->dtype, "tanh", [](const auto& in, auto& res) {
-    if constexpr (std::is_integral_v<typename std::decay_t<decltype(in)>::Scalar>) return;
-    else res = in.tanh();
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.tanh(); });
+  return elementwise_rule("TanhBackward", x, out, kOutput, [](const Tensor&, const Tensor& y) {
+    return sub(one_like(y), mul(y, y));
   });
-  // saves the output: d tanh(x) = 1 - tanh(x)²
-  return record(
-      "TanhBackward", {&x}, out,
-      [] {
-        return [](Node& n, const Tensor& g) -> Grads {
-          Tensor y = n.output();
-          return {mul(g, sub(scalar_tensor(1.0, y->dtype), mul(y, y)))};
-        };
-      },
-      /*save_output=*/true);
 }
 
 Tensor sigmoid(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "sigmoid");
-  Tensor out = unary_forward(x, x->dtype, "sigmoid", [](const auto& in, auto& res) {
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) {
     using T = typename std::decay_t<decltype(in)>::Scalar;
-    if constexpr (std::is_integral_v<T>) return;
-    // exp(-x) overflows to inf for x < -88 (float32) and 1/(1+inf) = 0: the
+    // exp(-x) overflows to inf for very negative x and 1/(1+inf) = 0: the
     // correct limit, with no NaN.
-    else res = T(1) / (T(1) + (-in).exp());
+    res = T(1) / (T(1) + (-in).exp());
   });
-  // saves the output: d sigmoid(x) = s(1 - s)
-  return record(
-      "SigmoidBackward", {&x}, out,
-      [] {
-        return [](Node& n, const Tensor& g) -> Grads {
-          Tensor s = n.output();
-          return {mul(g, mul(s, sub(scalar_tensor(1.0, s->dtype), s)))};
-        };
-      },
-      /*save_output=*/true);
+  return elementwise_rule("SigmoidBackward", x, out, kOutput, [](const Tensor&, const Tensor& s) {
+    return mul(s, sub(one_like(s), s));
+  });
+}
+
+Tensor sign(const Tensor& x) {
+  check_defined(x, "sign");
+  // not differentiable (its derivative is 0 almost everywhere)
+  return unary_forward<false>(x, [](const auto& in, auto& res) {
+    using T = typename std::decay_t<decltype(in)>::Scalar;
+    res = (in > T(0)).template cast<T>() - (in < T(0)).template cast<T>();
+  });
+}
+
+Tensor abs(const Tensor& x) {
+  check_defined(x, "abs");
+  Tensor out = unary_forward<false>(x, [](const auto& in, auto& res) { res = in.abs(); });
+  // sign(x): the subgradient 0 is chosen at the kink, as PyTorch
+  return elementwise_rule("AbsBackward", x, out, kInput,
+                          [](const Tensor& x, const Tensor&) { return sign(x); });
 }
 
 Tensor relu(const Tensor& x) {
   check_defined(x, "relu");
-  Tensor out = unary_forward(x, x->dtype, "relu", [](const auto& in, auto& res) {
+  Tensor out = unary_forward<false>(x, [](const auto& in, auto& res) {
     using T = typename std::decay_t<decltype(in)>::Scalar;
     res = in.max(T(0));
   });
-  // saves the output; at the kink x = 0 the subgradient 0 is chosen, as
-  // PyTorch does (the mask is output > 0).
-  return record(
-      "ReluBackward", {&x}, out,
-      [] {
-        return [](Node& n, const Tensor& g) -> Grads {
-          Tensor y = n.output();
-          return {mul(g, compare(y, scalar_tensor(0.0, y->dtype), Compare::gt))};
-        };
-      },
-      /*save_output=*/true);
+  // mask output > 0: the subgradient 0 is chosen at the kink, as PyTorch
+  return elementwise_rule("ReluBackward", x, out, kOutput, [](const Tensor&, const Tensor& y) {
+    return compare(y, scalar_tensor(0.0, y->dtype), Compare::gt);
+  });
+}
+
+Tensor softplus(const Tensor& x_in, double beta, double threshold) {
+  Tensor x = as_floating(x_in, "softplus");
+  if (!(beta > 0) && !(beta < 0))
+    throw ValueError("softplus: beta must be nonzero, got " + std::to_string(beta));
+  Tensor out = unary_forward<true>(x, [beta, threshold](const auto& in, auto& res) {
+    using T = typename std::decay_t<decltype(in)>::Scalar;
+    const T b = T(beta), thr = T(threshold);
+    // log(1 + exp(bx))/b, computed as max(bx, 0) + log1p(exp(-|bx|)) so that
+    // it stays finite for large |x|; linear above the threshold, as PyTorch.
+    auto bx = in * b;
+    res = (bx > thr).select(in, (bx.max(T(0)) + (-bx.abs()).exp().log1p()) / b);
+  });
+  // sigmoid(bx) below the threshold, 1 above
+  return elementwise_rule(
+      "SoftplusBackward", x, out, kInput, [beta, threshold](const Tensor& x, const Tensor&) {
+        Tensor bx = mul(x, scalar_tensor(beta, x->dtype));
+        return where(compare(bx, scalar_tensor(threshold, x->dtype), Compare::gt), one_like(x),
+                     sigmoid(bx));
+      });
+}
+
+Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
+  check_defined(x, "clamp");
+  if (!lo && !hi) throw ValueError("clamp: at least one of 'min' or 'max' must not be None");
+  Tensor out = unary_forward<false>(x, [lo, hi](const auto& in, auto& res) {
+    using T = typename std::decay_t<decltype(in)>::Scalar;
+    res = in;
+    if (lo) res = res.max(T(*lo));
+    if (hi) res = res.min(T(*hi));
+    // NaN stays NaN, as PyTorch
+    res = (in != in).select(in, res);
+  });
+  // gradient passes where min <= x <= max (boundaries included, as PyTorch)
+  return elementwise_rule("ClampBackward", x, out, kInput, [lo, hi](const Tensor& x, const Tensor&) {
+    Tensor mask = one_like(x);
+    if (lo) mask = mul(mask, compare(x, scalar_tensor(*lo, x->dtype), Compare::ge));
+    if (hi) mask = mul(mask, compare(x, scalar_tensor(*hi, x->dtype), Compare::le));
+    return mask;
+  });
 }
 
 }  // namespace tapegrad

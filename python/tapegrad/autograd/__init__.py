@@ -2,6 +2,7 @@
 
 from tapegrad import _core
 from tapegrad._core import Tensor
+from tapegrad.autograd import functional
 from tapegrad.autograd.gradcheck import gradcheck, gradgradcheck
 
 
@@ -43,4 +44,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
                          bool(create_graph))
 
 
-__all__ = ["grad", "backward", "gradcheck", "gradgradcheck"]
+__all__ = ["grad", "backward", "gradcheck", "gradgradcheck", "functional"]

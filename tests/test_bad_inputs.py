@@ -1,0 +1,288 @@
+"""Bad inputs raise the right Python exception with a message naming the op and shapes.
+
+Every case runs in a subprocess, so that a segfault or an abort fails the case
+instead of killing pytest. The cases are batched: one interpreter runs them in
+order and prints one JSON line per case as soon as it's done; if it dies, the
+case it was running is recorded as a crash and a new interpreter resumes with
+the next case.
+"""
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    code: str  # statements; the last one must raise
+    raises: tuple  # acceptable exception types (names of builtins)
+    op: tuple = ()  # the message must name one of these (case-insensitive)
+    shapes: tuple = ()  # the message must show each of these shapes
+    words: tuple = ()  # other substrings the message must contain
+
+
+def C(code, raises, op=(), shapes=(), words=()):
+    raises = (raises,) if isinstance(raises, str) else tuple(raises)
+    op = (op,) if isinstance(op, str) else tuple(op)
+    return Case(textwrap.dedent(code).strip(), raises, op, tuple(shapes), tuple(words))
+
+
+V, T, I, R, M = "ValueError", "TypeError", "IndexError", "RuntimeError", "MemoryError"
+CMP = ("lt", "le", "gt", "ge", "eq", "ne", "less", "greater", "equal", "compar", "<", ">")
+
+CASES = {
+    # --- broadcasting in every binary op ------------------------------------------
+    "add_broadcast": C("tg.ones(3) + tg.ones(4)", V, "add", [(3,), (4,)]),
+    "sub_broadcast": C("tg.ones(2, 3) - tg.ones(3, 2)", V, "sub", [(2, 3), (3, 2)]),
+    "mul_broadcast": C("tg.ones(2, 3, 4) * tg.ones(3)", V, "mul", [(2, 3, 4), (3,)]),
+    "div_broadcast": C("tg.ones(5) / tg.ones(2, 4)", V, "div", [(5,), (2, 4)]),
+    "pow_broadcast": C("tg.ones(3) ** tg.ones(2)", V, "pow", [(3,), (2,)]),
+    "radd_broadcast_float64": C(
+        "tg.ones(2, dtype=tg.float64, requires_grad=True) + tg.ones(3, 1, 4)", V, "add",
+        [(2,), (3, 1, 4)]),
+    "lt_broadcast": C("tg.ones(3) < tg.ones(4)", V, CMP, [(3,), (4,)]),
+    "eq_broadcast": C("tg.ones(2, 3) == tg.ones(2, 2)", V, CMP, [(2, 3), (2, 2)]),
+    "where_broadcast": C("tg.where(tg.ones(3) > 0, tg.ones(3), tg.ones(4))", V, "where",
+                         [(4,)]),
+    # --- matmul --------------------------------------------------------------------
+    "matmul_misaligned": C("tg.ones(3, 4) @ tg.ones(5, 6)", V, "matmul", [(3, 4), (5, 6)]),
+    "matmul_fn_misaligned": C("tg.matmul(tg.ones(2, 3), tg.ones(2, 3))", V, "matmul",
+                              [(2, 3)]),
+    "matmul_1d_misaligned": C("tg.ones(3) @ tg.ones(4)", V, "matmul", [(3,), (4,)]),
+    "matmul_1d_2d_misaligned": C("tg.ones(3) @ tg.ones(4, 2)", V, "matmul", [(3,), (4, 2)]),
+    "matmul_2d_1d_misaligned": C("tg.ones(2, 3) @ tg.ones(2)", V, "matmul", [(2, 3), (2,)]),
+    # (3-D operands are PyTorch's batched matmul, checked in test_ops.py; misaligned or
+    # non-broadcastable ones are errors.)
+    "matmul_3d_misaligned": C("tg.ones(2, 3, 4) @ tg.ones(5, 6)", V, "matmul",
+                              [(2, 3, 4), (5, 6)]),
+    "matmul_3d_right_misaligned": C("tg.ones(3, 4) @ tg.ones(2, 5, 4)", V, "matmul",
+                                    [(3, 4), (2, 5, 4)]),
+    "matmul_batch_mismatch": C("tg.ones(2, 3, 4) @ tg.ones(3, 4, 5)", V, "matmul"),
+    "matmul_0d": C("tg.ones(()) @ tg.ones(3)", V, "matmul"),
+    # --- reshape / transpose / reductions --------------------------------------------
+    "reshape_incompatible": C("tg.ones(2, 3).reshape(4, 2)", V, "reshape", [(2, 3), (4, 2)]),
+    "reshape_incompatible_infer": C("tg.ones(2, 3).reshape(4, -1)", V, "reshape", [(4, -1)],
+                                    words=["6"]),
+    "reshape_two_minus_one": C("tg.ones(2, 3).reshape(-1, -1)", V, "reshape"),
+    "reshape_negative": C("tg.ones(2, 3).reshape(-2, -3)", V, "reshape"),
+    "reshape_fn_incompatible": C("tg.reshape(tg.ones(6), (4,))", V, "reshape", [(6,), (4,)]),
+    "transpose_dim_out_of_range": C("tg.ones(2, 3).transpose(0, 2)", I, "transpose"),
+    "transpose_negative_out_of_range": C("tg.ones(2, 3).transpose(-3, 0)", I, "transpose"),
+    "transpose_fn_out_of_range": C("tg.transpose(tg.ones(4), 0, 1)", I, "transpose"),
+    "sum_dim_out_of_range": C("tg.ones(2, 3).sum(dim=2)", I, "sum"),
+    "sum_negative_dim_out_of_range": C("tg.ones(2, 3).sum(dim=-3)", I, "sum"),
+    "sum_tuple_dim_out_of_range": C("tg.ones(2, 3).sum(dim=(0, 5))", I, "sum"),
+    "sum_0d_dim_1": C("tg.ones(()).sum(dim=1)", I, "sum"),
+    "mean_dim_out_of_range": C("tg.ones(2, 3).mean(dim=2, keepdim=True)", I, "mean"),
+    "sum_duplicate_dims": C("tg.ones(2, 3).sum(dim=(0, 0))", V, "sum"),
+    "sum_duplicate_dims_negative": C("tg.ones(2, 3).sum(dim=(1, -1))", V, "sum"),
+    "mean_duplicate_dims": C("tg.ones(2, 3, 4).mean(dim=(2, 0, 2))", V, "mean"),
+    "sum_dim_wrong_type": C("tg.ones(2, 3).sum(dim='a')", T, "sum"),
+    "mean_int64": C("tg.tensor([1, 2, 3]).mean()", T, "mean"),
+    "mean_int64_dim": C("tg.tensor([[1, 2], [3, 4]]).mean(dim=0)", T, "mean"),
+    # --- autograd misuse --------------------------------------------------------------
+    "backward_twice": C("""
+        x = tg.ones(3, requires_grad=True)
+        y = (x * x).sum()
+        y.backward()
+        y.backward()
+    """, R),
+    "backward_twice_through_shared_node": C("""
+        x = tg.ones(3, requires_grad=True)
+        h = x.exp()
+        h.sum().backward()
+        (h * 2).sum().backward()
+    """, R),
+    "backward_non_scalar": C("(tg.ones(3, requires_grad=True) * 2).backward()", R),
+    "backward_gradient_wrong_shape": C(
+        "(tg.ones(3, requires_grad=True) * 2).backward(tg.ones(2))", R, shapes=[(3,), (2,)]),
+    "backward_gradient_wrong_shape_2d": C(
+        "(tg.ones(2, 3, requires_grad=True) * 2).backward(tg.ones(3, 2))", R,
+        shapes=[(2, 3), (3, 2)]),
+    "backward_without_requires_grad": C("tg.ones(3).sum().backward()", R),
+    "grad_input_not_requiring_grad": C("""
+        x = tg.ones(3, requires_grad=True)
+        c = tg.ones(3)
+        tg.autograd.grad((x * c).sum(), [x, c])
+    """, R),
+    "grad_unused_input": C("""
+        x = tg.ones(3, requires_grad=True)
+        u = tg.ones(3, requires_grad=True)
+        tg.autograd.grad((x * 2).sum(), [x, u])
+    """, R),
+    "grad_output_wrong_shape": C("""
+        x = tg.ones(3, requires_grad=True)
+        tg.autograd.grad(x * 2, x, grad_outputs=tg.ones(4))
+    """, R, shapes=[(3,), (4,)]),
+    "grad_twice": C("""
+        x = tg.ones(3, requires_grad=True)
+        y = (x * x).sum()
+        tg.autograd.grad(y, x)
+        tg.autograd.grad(y, x)
+    """, R),
+    "requires_grad_int64_tensor": C("tg.tensor([1, 2], requires_grad=True)", R),
+    "requires_grad_int64_method": C("tg.arange(3).requires_grad_()", R),
+    "requires_grad_int64_setter": C("""
+        t = tg.tensor([1, 2])
+        t.requires_grad = True
+    """, R),
+    "requires_grad_non_leaf": C("""
+        x = tg.ones(2, requires_grad=True)
+        y = x * 2
+        y.requires_grad = False
+    """, R),
+    "numpy_of_requires_grad": C("tg.ones(2, requires_grad=True).numpy()", R),
+    # --- construction ---------------------------------------------------------------------
+    "tensor_of_strings": C("tg.tensor(['a', 'b'])", (T, V), "tensor"),
+    "tensor_of_ragged_lists": C("tg.tensor([[1.0, 2.0], [3.0]])", (T, V), "tensor"),
+    "tensor_of_none": C("tg.tensor([None, 1.0])", (T, V), "tensor"),
+    "tensor_of_dict": C("tg.tensor({'a': 1})", (T, V), "tensor"),
+    "tensor_of_complex": C("tg.tensor(np.ones(2, dtype=np.complex128))", (T, V), "tensor"),
+    "from_numpy_list": C("tg.from_numpy([1.0, 2.0])", T, "from_numpy"),
+    "zeros_negative": C("tg.zeros(-1)", V, "zeros", words=["-1"]),
+    "zeros_negative_2d": C("tg.zeros(2, -3)", V, "zeros", words=["-3"]),
+    "ones_negative_tuple": C("tg.ones((3, -2))", V, "ones"),
+    "rand_negative": C("tg.rand(-1)", V, "rand"),
+    "randn_negative": C("tg.randn(2, -1)", V, "randn"),
+    "empty_negative": C("tg.empty(-5)", V, "empty"),
+    "full_negative": C("tg.full((-2,), 1.0)", V, "full"),
+    "zeros_float_shape": C("tg.zeros(2.5)", T, "zeros"),
+    "zeros_huge": C("tg.zeros(2**40, 2**20)", (V, M)),
+    "ones_overflowing_numel": C("tg.ones(2**62, 2**4)", (V, M)),
+    "randn_huge": C("tg.randn(2**31, 2**31)", (V, M)),
+    "eye_negative": C("tg.eye(-1)", V, "eye"),
+    "eye_negative_m": C("tg.eye(2, -3)", V, "eye"),
+    "arange_zero_step": C("tg.arange(0, 10, 0)", V, "arange"),
+    "arange_wrong_direction": C("tg.arange(5, 0)", V, "arange"),  # as torch.arange
+    # --- conversions ------------------------------------------------------------------------
+    "item_multi_element": C("tg.ones(2).item()", (V, R)),
+    "item_empty": C("tg.zeros(0).item()", (V, R)),
+    "bool_multi_element": C("bool(tg.ones(2))", (V, R)),
+    "len_0d": C("len(tg.tensor(1.0))", T),
+    "iter_0d": C("iter(tg.tensor(1.0)).__next__()", T),
+    "set_num_threads_zero": C("tg.set_num_threads(0)", V),
+    "set_num_threads_negative": C("tg.set_num_threads(-4)", V),
+    # --- wrong operand types ----------------------------------------------------------------
+    "add_string": C("tg.ones(2) + 'a'", T),
+    "radd_none": C("None + tg.ones(2)", T),
+    "mul_list_of_strings": C("tg.ones(2) * ['x', 'y']", T),
+    "matmul_number": C("tg.ones(2) @ 3.0", (T, V)),
+    "exp_of_list": C("tg.exp([1.0, 2.0])", T),
+    "transpose_float_dim": C("tg.ones(2, 3).transpose(0, 1.5)", T),
+    "where_non_tensor_condition": C("tg.where('yes', tg.ones(2), tg.ones(2))", T, "where"),
+}
+
+RUNNER = r'''
+import json, sys, traceback
+import numpy as np
+import tapegrad as tg
+
+cases = json.loads(sys.stdin.read())
+for name, code in cases:
+    rec = {"name": name}
+    try:
+        exec(compile(code, name, "exec"), {"tg": tg, "np": np})
+        rec["raised"] = None
+    except BaseException as e:
+        rec["raised"] = type(e).__name__
+        rec["mro"] = [c.__name__ for c in type(e).__mro__]
+        rec["msg"] = str(e)
+    sys.stdout.write(json.dumps(rec) + "\n")
+    sys.stdout.flush()
+sys.stdout.write(json.dumps({"name": "__done__"}) + "\n")
+sys.stdout.flush()
+'''
+
+
+def _run_all(cases, timeout=60):
+    """name -> record. A case that kills the interpreter is recorded as a crash."""
+    pending = list(cases.items())
+    results, exits = {}, []
+    while pending:
+        payload = json.dumps([[n, c.code] for n, c in pending])
+        try:
+            proc = subprocess.run([sys.executable, "-c", RUNNER], input=payload,
+                                  capture_output=True, text=True, timeout=timeout)
+            out, err, rc = proc.stdout, proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            err, rc = "timeout", "timeout"
+        done = False
+        for line in out.splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if rec["name"] == "__done__":
+                done = True
+            else:
+                results[rec["name"]] = rec
+        pending = [(n, c) for n, c in pending if n not in results]
+        if done:
+            exits.append((rc, err))
+            break
+        if pending:  # the interpreter died while running pending[0]
+            name, _ = pending.pop(0)
+            results[name] = {"name": name, "crashed": rc, "stderr": err[-2000:]}
+    return results, exits
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return _run_all(CASES)
+
+
+def _shape_regex(shape):
+    inner = r"\s*,\s*".join(str(d) for d in shape)
+    if len(shape) == 1:
+        inner += r"\s*,?"
+    return re.compile(r"[\(\[]\s*" + inner + r"\s*[\)\]]")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name, outcomes):
+    case = CASES[name]
+    results, _ = outcomes
+    rec = results[name]
+    assert "crashed" not in rec, (
+        f"the interpreter died (exit {rec.get('crashed')}) running:\n{case.code}\n"
+        f"{rec.get('stderr')}")
+    assert rec["raised"] is not None, f"no exception from:\n{case.code}"
+    assert any(t in rec["mro"] for t in case.raises), (
+        f"expected {case.raises}, got {rec['raised']}: {rec['msg']}")
+    msg = rec["msg"]
+    assert msg.strip(), "empty error message"
+    if case.op:
+        assert any(o.lower() in msg.lower() for o in case.op), (
+            f"message doesn't name the op {case.op}: {msg!r}")
+    for shape in case.shapes:
+        assert _shape_regex(shape).search(msg), f"message doesn't show shape {shape}: {msg!r}"
+    for w in case.words:
+        assert w in msg, f"message doesn't contain {w!r}: {msg!r}"
+
+
+def test_runner_interpreter_exits_cleanly(outcomes):
+    # After all the bad inputs the interpreter must still shut down without crashing.
+    _, exits = outcomes
+    assert exits, "the last interpreter never finished the cases"
+    rc, err = exits[-1]
+    assert rc == 0, err[-2000:]
+
+
+def test_runner_detects_crashes():
+    # The harness itself: a case that kills the interpreter is reported, and the cases
+    # after it still run.
+    cases = {
+        "before": C("raise ValueError('x')", V),
+        "crash": C("import os; os.abort()", V),
+        "after": C("raise TypeError('y')", T),
+    }
+    results, _ = _run_all(cases)
+    assert results["before"]["raised"] == "ValueError"
+    assert "crashed" in results["crash"]
+    assert results["after"]["raised"] == "TypeError"
