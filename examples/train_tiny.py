@@ -5,7 +5,6 @@ Run: python examples/train_tiny.py
 """
 
 import numpy as np
-
 import tapegrad as tg
 
 

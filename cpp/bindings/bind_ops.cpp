@@ -14,7 +14,8 @@ bool to_operand(py::handle obj, const Tensor& like, Tensor& out) {
   // keeps any dtype, a float turns an int64 tensor's result into float32.
   auto as_int = [&] { out = scalar_tensor(double(obj.cast<int64_t>()), like->dtype); };
   auto as_float = [&] {
-    out = scalar_tensor(obj.cast<double>(), is_floating(like->dtype) ? like->dtype : DType::float32);
+    out =
+        scalar_tensor(obj.cast<double>(), is_floating(like->dtype) ? like->dtype : DType::float32);
   };
   if (PyBool_Check(obj.ptr()) || PyLong_Check(obj.ptr())) {
     as_int();
@@ -147,41 +148,48 @@ void bind_ops(py::module_& m) {
       .def("__abs__", &unary_op<abs>)
       .def("softplus", &softplus, py::arg("beta") = 1.0, py::arg("threshold") = 20.0)
       .def("clamp", &clamp, py::arg("min") = py::none(), py::arg("max") = py::none())
-      .def("var",
-           [](const Tensor& x, py::handle dim, bool unbiased, bool keepdim, py::object correction) {
-             double c = correction.is_none() ? (unbiased ? 1.0 : 0.0) : correction.cast<double>();
-             return var(x, to_dims(dim, "var"), c, keepdim);
-           },
-           py::arg("dim") = py::none(), py::arg("unbiased") = true, py::arg("keepdim") = false,
-           py::kw_only(), py::arg("correction") = py::none())
-      .def("logsumexp",
-           [](const Tensor& x, py::handle dim, bool keepdim) {
-             return logsumexp(x, to_dims(dim, "logsumexp"), keepdim);
-           },
-           py::arg("dim"), py::arg("keepdim") = false)
+      .def(
+          "var",
+          [](const Tensor& x, py::handle dim, bool unbiased, bool keepdim, py::object correction) {
+            double c = correction.is_none() ? (unbiased ? 1.0 : 0.0) : correction.cast<double>();
+            return var(x, to_dims(dim, "var"), c, keepdim);
+          },
+          py::arg("dim") = py::none(), py::arg("unbiased") = true, py::arg("keepdim") = false,
+          py::kw_only(), py::arg("correction") = py::none())
+      .def(
+          "logsumexp",
+          [](const Tensor& x, py::handle dim, bool keepdim) {
+            return logsumexp(x, to_dims(dim, "logsumexp"), keepdim);
+          },
+          py::arg("dim"), py::arg("keepdim") = false)
       .def("softmax", &softmax, py::arg("dim"))
       .def("log_softmax", &log_softmax, py::arg("dim"))
-      .def("view", [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "view")); })
+      .def("view",
+           [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "view")); })
       .def("flatten", &flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
-      .def("permute", [](const Tensor& x, py::args dims) { return permute(x, to_shape(dims, "permute")); })
+      .def("permute",
+           [](const Tensor& x, py::args dims) { return permute(x, to_shape(dims, "permute")); })
       .def("squeeze", &squeeze, py::arg("dim") = py::none())
       .def("unsqueeze", &unsqueeze, py::arg("dim"))
-      .def("expand", [](const Tensor& x, py::args sizes) { return expand(x, to_shape(sizes, "expand")); })
+      .def("expand",
+           [](const Tensor& x, py::args sizes) { return expand(x, to_shape(sizes, "expand")); })
       .def("outer", &outer)
       .def("dot", &dot)
       .def("matmul", &matmul)
-      .def("sum",
-           [](const Tensor& x, py::handle dim, bool keepdim) {
-             auto dims = to_dims(dim, "sum");
-             return maybe_release(x->numel, [&] { return sum(x, dims, keepdim); });
-           },
-           py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("mean",
-           [](const Tensor& x, py::handle dim, bool keepdim) {
-             auto dims = to_dims(dim, "mean");
-             return maybe_release(x->numel, [&] { return mean(x, dims, keepdim); });
-           },
-           py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def(
+          "sum",
+          [](const Tensor& x, py::handle dim, bool keepdim) {
+            auto dims = to_dims(dim, "sum");
+            return maybe_release(x->numel, [&] { return sum(x, dims, keepdim); });
+          },
+          py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def(
+          "mean",
+          [](const Tensor& x, py::handle dim, bool keepdim) {
+            auto dims = to_dims(dim, "mean");
+            return maybe_release(x->numel, [&] { return mean(x, dims, keepdim); });
+          },
+          py::arg("dim") = py::none(), py::arg("keepdim") = false)
       .def("_assign",
            [](const Tensor& self, py::handle src, const char* op) {
              Tensor value;
@@ -190,7 +198,8 @@ void bind_ops(py::module_& m) {
                                std::string(py::str(py::type::of(src).attr("__name__"))));
              return maybe_release(self->numel, [&] { return assign_(self, value, op); });
            })
-      .def("reshape", [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "reshape")); })
+      .def("reshape",
+           [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "reshape")); })
       .def("transpose", &transpose, py::arg("dim0"), py::arg("dim1"))
       .def_property_readonly("T", [](const Tensor& x) {
         if (x->ndim() > 2)
@@ -214,7 +223,7 @@ void bind_ops(py::module_& m) {
   m.def("where", [](const Tensor& c, py::handle a, py::handle b) {
     check_defined(c, "where");
     Tensor ta, tb;
-    Tensor like = py::isinstance<TensorImpl>(a) ? a.cast<Tensor>()
+    Tensor like = py::isinstance<TensorImpl>(a)   ? a.cast<Tensor>()
                   : py::isinstance<TensorImpl>(b) ? b.cast<Tensor>()
                                                   : c;
     if (!to_operand(a, like, ta) || !to_operand(b, like, tb))
@@ -232,8 +241,10 @@ void bind_ops(py::module_& m) {
   m.def("sin", &unary_op<sin>);
   m.def("cos", &unary_op<cos>);
   m.def("abs", &unary_op<abs>);
-  m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0);
-  m.def("clamp", &clamp, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
+  m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0,
+        py::arg("threshold") = 20.0);
+  m.def("clamp", &clamp, py::arg("input"), py::arg("min") = py::none(),
+        py::arg("max") = py::none());
   m.def("maximum", [](py::handle a, py::handle b) { return binary_fn<maximum>(a, b, "maximum"); });
   m.def("minimum", [](py::handle a, py::handle b) { return binary_fn<minimum>(a, b, "minimum"); });
   m.def("outer", &outer);
@@ -246,7 +257,8 @@ void bind_ops(py::module_& m) {
   m.def("log_softmax", &log_softmax, py::arg("input"), py::arg("dim"));
   m.def("cat", &cat, py::arg("tensors"), py::arg("dim") = 0);
   m.def("stack", &stack, py::arg("tensors"), py::arg("dim") = 0);
-  m.def("permute", [](const Tensor& x, const std::vector<int64_t>& dims) { return permute(x, dims); });
+  m.def("permute",
+        [](const Tensor& x, const std::vector<int64_t>& dims) { return permute(x, dims); });
   m.def("norm", [](const Tensor& x, double p, py::handle dim, bool keepdim) {
     return norm(x, p, to_dims(dim, "norm"), keepdim);
   });

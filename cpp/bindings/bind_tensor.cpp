@@ -52,10 +52,11 @@ Tensor from_numpy(py::array arr, std::optional<DType> want, bool copy) {
     t->dtype = dt;
     PyObject* owner = arr.ptr();
     Py_INCREF(owner);
-    t->storage = std::make_shared<Storage>(arr.mutable_data(), size_t(arr.nbytes()), [owner](void*) {
-      py::gil_scoped_acquire gil;
-      Py_DECREF(owner);
-    });
+    t->storage =
+        std::make_shared<Storage>(arr.mutable_data(), size_t(arr.nbytes()), [owner](void*) {
+          py::gil_scoped_acquire gil;
+          Py_DECREF(owner);
+        });
     return t;
   }
   // np.ascontiguousarray(arr, dtype) then one memcpy
@@ -118,7 +119,8 @@ std::vector<Tensor> to_tensor_list(py::handle seq, const char* what) {
 
 Shape to_shape(const py::args& args, const char* op) {
   py::sequence seq = args;
-  if (args.size() == 1 && !py::isinstance<py::int_>(args[0])) seq = py::reinterpret_borrow<py::sequence>(args[0]);
+  if (args.size() == 1 && !py::isinstance<py::int_>(args[0]))
+    seq = py::reinterpret_borrow<py::sequence>(args[0]);
   Shape s;
   for (py::handle h : seq) {
     if (!py::isinstance<py::int_>(h) && !py::hasattr(h, "__index__"))
@@ -156,20 +158,22 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("dtype", [](const Tensor& t) { return t->dtype; })
       .def("dim", [](const Tensor& t) { return t->ndim(); })
       .def("numel", [](const Tensor& t) { return t->numel; })
-      .def("size",
-           [](const Tensor& t, py::object dim) -> py::object {
-             if (dim.is_none()) return shape_tuple(t->shape);
-             return py::int_(t->shape[wrap_dim(dim.cast<int64_t>(), t->ndim(), "size")]);
-           },
-           py::arg("dim") = py::none())
-      .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad; },
-                    &set_requires_grad)
-      .def("requires_grad_",
-           [](const Tensor& t, bool flag) {
-             set_requires_grad(t, flag);
-             return t;
-           },
-           py::arg("requires_grad") = true)
+      .def(
+          "size",
+          [](const Tensor& t, py::object dim) -> py::object {
+            if (dim.is_none()) return shape_tuple(t->shape);
+            return py::int_(t->shape[wrap_dim(dim.cast<int64_t>(), t->ndim(), "size")]);
+          },
+          py::arg("dim") = py::none())
+      .def_property(
+          "requires_grad", [](const Tensor& t) { return t->requires_grad; }, &set_requires_grad)
+      .def(
+          "requires_grad_",
+          [](const Tensor& t, bool flag) {
+            set_requires_grad(t, flag);
+            return t;
+          },
+          py::arg("requires_grad") = true)
       .def_property(
           "grad", [](const Tensor& t) { return t->grad; },
           [](const Tensor& t, const Tensor& g) {
@@ -190,11 +194,12 @@ void bind_tensor(py::module_& m) {
            })
       .def("detach", &detach)
       .def("clone", &clone)
-      .def("item", [](const Tensor& t) -> py::object {
-        double v = item(t);
-        if (t->dtype == DType::int64) return py::int_(static_cast<int64_t>(v));
-        return py::float_(v);
-      })
+      .def("item",
+           [](const Tensor& t) -> py::object {
+             double v = item(t);
+             if (t->dtype == DType::int64) return py::int_(static_cast<int64_t>(v));
+             return py::float_(v);
+           })
       .def("numpy",
            [](const Tensor& t) {
              if (t->requires_grad)
@@ -204,15 +209,19 @@ void bind_tensor(py::module_& m) {
              return to_numpy(t);
            })
       .def("_numpy_data", &to_numpy)
-      .def("to", [](const Tensor& t, DType dt) { return to_dtype(t, dt); }, py::arg("dtype"))
+      .def(
+          "to", [](const Tensor& t, DType dt) { return to_dtype(t, dt); }, py::arg("dtype"))
       .def("float", [](const Tensor& t) { return to_dtype(t, DType::float32); })
       .def("double", [](const Tensor& t) { return to_dtype(t, DType::float64); })
       .def("long", [](const Tensor& t) { return to_dtype(t, DType::int64); })
-      .def("__len__", [](const Tensor& t) {
-        if (t->ndim() == 0) throw TypeError("len() of a 0-d tensor");
-        return t->shape[0];
-      })
-      .def("__hash__", [](py::handle self) { return py::hash(py::int_(reinterpret_cast<intptr_t>(self.ptr()))); });
+      .def("__len__",
+           [](const Tensor& t) {
+             if (t->ndim() == 0) throw TypeError("len() of a 0-d tensor");
+             return t->shape[0];
+           })
+      .def("__hash__", [](py::handle self) {
+        return py::hash(py::int_(reinterpret_cast<intptr_t>(self.ptr())));
+      });
 
   m.def("_from_numpy", &from_numpy, py::arg("array"), py::arg("dtype") = py::none(),
         py::arg("copy") = true);
@@ -229,27 +238,25 @@ void bind_tensor(py::module_& m) {
 
   m.def("is_grad_enabled", &grad_enabled);
   m.def("_set_grad_enabled", &set_grad_enabled);
-  m.def(
-      "_grad",
-      [](py::object outputs, py::object inputs, py::object grad_outputs, bool retain_graph,
-         bool create_graph, bool allow_unused) {
-        auto outs = to_tensor_list(outputs, "grad");
-        auto ins = to_tensor_list(inputs, "grad");
-        std::vector<Tensor> gos = grad_outputs.is_none()
-                                      ? std::vector<Tensor>(outs.size())
-                                      : to_tensor_list(grad_outputs, "grad");
-        for (const Tensor& o : outs) check_defined(o, "grad");
-        py::gil_scoped_release release;
-        return grad(outs, ins, gos, retain_graph, create_graph, allow_unused);
-      });
-  m.def("_backward_many", [](py::object outputs, py::object grads, bool retain_graph,
-                             bool create_graph) {
-    auto outs = to_tensor_list(outputs, "backward");
-    auto gos = grads.is_none() ? std::vector<Tensor>(outs.size()) : to_tensor_list(grads, "backward");
-    for (const Tensor& o : outs) check_defined(o, "backward");
+  m.def("_grad", [](py::object outputs, py::object inputs, py::object grad_outputs,
+                    bool retain_graph, bool create_graph, bool allow_unused) {
+    auto outs = to_tensor_list(outputs, "grad");
+    auto ins = to_tensor_list(inputs, "grad");
+    std::vector<Tensor> gos = grad_outputs.is_none() ? std::vector<Tensor>(outs.size())
+                                                     : to_tensor_list(grad_outputs, "grad");
+    for (const Tensor& o : outs) check_defined(o, "grad");
     py::gil_scoped_release release;
-    backward(outs, gos, retain_graph, create_graph);
+    return grad(outs, ins, gos, retain_graph, create_graph, allow_unused);
   });
+  m.def("_backward_many",
+        [](py::object outputs, py::object grads, bool retain_graph, bool create_graph) {
+          auto outs = to_tensor_list(outputs, "backward");
+          auto gos = grads.is_none() ? std::vector<Tensor>(outs.size())
+                                     : to_tensor_list(grads, "backward");
+          for (const Tensor& o : outs) check_defined(o, "backward");
+          py::gil_scoped_release release;
+          backward(outs, gos, retain_graph, create_graph);
+        });
 }
 
 }  // namespace tapegrad

@@ -10,10 +10,10 @@
 namespace tapegrad {
 
 namespace {
-using sgemm_t = void (*)(int, int, int, int, int, int, float, const float*, int, const float*,
-                         int, float, float*, int);
-using dgemm_t = void (*)(int, int, int, int, int, int, double, const double*, int,
-                         const double*, int, double, double*, int);
+using sgemm_t = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int,
+                         float, float*, int);
+using dgemm_t = void (*)(int, int, int, int, int, int, double, const double*, int, const double*,
+                         int, double, double*, int);
 using set_threads_t = void (*)(int);
 sgemm_t sgemm_fn = nullptr;
 dgemm_t dgemm_fn = nullptr;

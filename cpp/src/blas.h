@@ -22,7 +22,7 @@ template <>
 bool blas_gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*,
                       int64_t, float*);
 template <>
-bool blas_gemm<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t,
-                       const double*, int64_t, double*);
+bool blas_gemm<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
+                       int64_t, double*);
 
 }  // namespace tapegrad

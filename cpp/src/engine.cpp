@@ -234,8 +234,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     const Tensor& t = inputs[i];
     check_defined(t, "grad");
     if (!t->requires_grad)
-      throw AutogradError("grad: input " + std::to_string(i) +
-                          " does not require grad (shape " + shape_str(t->shape) + ")");
+      throw AutogradError("grad: input " + std::to_string(i) + " does not require grad (shape " +
+                          shape_str(t->shape) + ")");
     if (t->grad_fn)
       capture.nodes[t->grad_fn.get()] = i;
     else

@@ -179,7 +179,8 @@ int num_threads = std::max(1u, std::thread::hardware_concurrency());
 void set_blas_threads(int n);  // blas.cpp
 
 void set_num_threads(int n) {
-  if (n < 1) throw ValueError("set_num_threads: expected a positive number, got " + std::to_string(n));
+  if (n < 1)
+    throw ValueError("set_num_threads: expected a positive number, got " + std::to_string(n));
   num_threads = n;
   set_blas_threads(n);
 }

@@ -7,7 +7,10 @@
 [2.0, 4.0, 6.0]
 """
 
-from tapegrad import _blas  # noqa: F401  (loads OpenBLAS before any product runs)
+from tapegrad import (
+    _blas,  # noqa: F401  (loads OpenBLAS before any product runs)
+    autograd,
+)
 from tapegrad._core import (
     Tensor,
     dtype,
@@ -66,7 +69,6 @@ from tapegrad._tensor import (  # noqa: A004 (PyTorch's names)
     zeros,
     zeros_like,
 )
-from tapegrad import autograd
 
 float32 = dtype.float32
 float64 = dtype.float64

@@ -6,9 +6,8 @@ import numbers
 
 import numpy as np
 
-from tapegrad import _core
+from tapegrad import _core, _indexing
 from tapegrad._core import Tensor
-from tapegrad import _indexing
 from tapegrad._grad_mode import no_grad
 
 _DEFAULT = _core.dtype.float32

@@ -75,8 +75,8 @@ void attach(const Tensor& out, std::shared_ptr<Node> node, bool save_output);
 // `make_rule` is only called then, so an op pays nothing for saving tensors
 // when no graph is recorded.
 template <class MakeRule>
-Tensor record(const char* name, Inputs inputs, Tensor out,
-              MakeRule make_rule, bool save_output = false) {
+Tensor record(const char* name, Inputs inputs, Tensor out, MakeRule make_rule,
+              bool save_output = false) {
   if (!grad_enabled() || !any_requires_grad(inputs)) return out;
   auto node = make_node(name, inputs);
   node->rule = make_rule();

@@ -44,7 +44,7 @@ struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   std::function<void(void*)> release;  // empty for owned buffers
-  Storage(size_t nbytes);                // allocates, throws std::bad_alloc
+  Storage(size_t nbytes);              // allocates, throws std::bad_alloc
   Storage(void* data, size_t nbytes, std::function<void(void*)> release);
   ~Storage();
   Storage(const Storage&) = delete;

@@ -67,7 +67,15 @@ static void binary_loop(const Tensor& a, const Tensor& b, const Tensor& out, F f
     std::vector<int64_t> idx(nd, 0);
     int64_t oa = 0, ob = 0;
     for (int64_t o = 0; o < n; o += inner) {
-      for (int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
+      // the common stride patterns get loops the compiler can vectorize
+      if (ia == 1 && ib == 1)
+        for (int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[oa + j], pb[ob + j]);
+      else if (ia == 1 && ib == 0)
+        for (int64_t j = 0, vb = 0; j < inner; ++j) po[o + j] = f(pa[oa + j], pb[ob + vb]);
+      else if (ia == 0 && ib == 1)
+        for (int64_t j = 0, va = 0; j < inner; ++j) po[o + j] = f(pa[oa + va], pb[ob + j]);
+      else
+        for (int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
       // advance the multi-index over the outer dimensions
       for (int64_t d = int64_t(nd) - 2; d >= 0; --d) {
         if (++idx[d] < shape[d]) {
@@ -106,9 +114,8 @@ static Tensor binary_forward(const char* op, Tensor& a, Tensor& b, ResultKind ki
 Tensor add(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = a_in, b = b_in;
   Tensor out = binary_forward("add", a, b, ResultKind::same, [](auto x, auto y) { return x + y; });
-  forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    return broadcast_to(sum_terms(t[0], t[1]), out->shape);
-  });
+  forward_ad(out, {&a, &b},
+             [&](const Grads& t) { return broadcast_to(sum_terms(t[0], t[1]), out->shape); });
   return record("AddBackward", {&a, &b}, out, [&] {
     return [sa = a->shape, sb = b->shape](Node& n, const Tensor& g) -> Grads {
       return {n.needs_grad(0) ? sum_to(g, sa) : nullptr, n.needs_grad(1) ? sum_to(g, sb) : nullptr};
@@ -210,12 +217,24 @@ Tensor compare(const Tensor& a_in, const Tensor& b_in, Compare op) {
     using T = decltype(x);
     bool r = false;
     switch (op) {
-      case Compare::lt: r = x < y; break;
-      case Compare::le: r = x <= y; break;
-      case Compare::gt: r = x > y; break;
-      case Compare::ge: r = x >= y; break;
-      case Compare::eq: r = x == y; break;
-      case Compare::ne: r = x != y; break;
+      case Compare::lt:
+        r = x < y;
+        break;
+      case Compare::le:
+        r = x <= y;
+        break;
+      case Compare::gt:
+        r = x > y;
+        break;
+      case Compare::ge:
+        r = x >= y;
+        break;
+      case Compare::eq:
+        r = x == y;
+        break;
+      case Compare::ne:
+        r = x != y;
+        break;
     }
     return static_cast<T>(r);
   });

@@ -61,7 +61,8 @@ void move_rows(const T* src, T* dst, int64_t outer, int64_t rows, int64_t inner,
 
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t step) {
   check_defined(x, "slice");
-  if (step <= 0) throw ValueError("slice: step must be greater than zero, got " + std::to_string(step));
+  if (step <= 0)
+    throw ValueError("slice: step must be greater than zero, got " + std::to_string(step));
   DimView v = view_at(x->shape, dim);
   if (start < 0 || stop > v.size || start > stop)
     throw IndexError("slice: range [" + std::to_string(start) + ", " + std::to_string(stop) +
@@ -98,9 +99,8 @@ Tensor slice_scatter(const Tensor& g, const Shape& shape, int64_t dim, int64_t s
         [&](int64_t o, int64_t j) { return o * n + j; },
         [&](int64_t o, int64_t j) { return o * v.size + start + j * step; }, false);
   });
-  forward_ad(out, {&g}, [&](const Grads& t) {
-    return slice_scatter(t[0], shape, dim, start, stop, step);
-  });
+  forward_ad(out, {&g},
+             [&](const Grads& t) { return slice_scatter(t[0], shape, dim, start, stop, step); });
   return record("SliceScatterBackward", {&g}, out, [&] {
     return [dim, start, stop, step](Node&, const Tensor& gg) -> Grads {
       return {slice(gg, dim, start, stop, step)};
@@ -150,7 +150,8 @@ Tensor index_add(const Tensor& g, const Shape& shape, int64_t dim, const Tensor&
   });
   forward_ad(out, {&g}, [&](const Grads& t) { return index_add(t[0], shape, dim, index); });
   return record("IndexAddBackward", {&g}, out, [&] {
-    return [dim, index](Node&, const Tensor& gg) -> Grads { return {index_select(gg, dim, index)}; };
+    return
+        [dim, index](Node&, const Tensor& gg) -> Grads { return {index_select(gg, dim, index)}; };
   });
 }
 
@@ -159,8 +160,8 @@ static void check_gather_shapes(const Shape& x, const Tensor& index, int64_t dim
   for (int64_t d = 0; ok && d < index->ndim(); ++d) ok = d == dim || index->shape[d] == x[d];
   if (!ok)
     throw ValueError(std::string(op) + ": index of shape " + shape_str(index->shape) +
-                     " does not match the tensor of shape " + shape_str(x) +
-                     " outside dimension " + std::to_string(dim));
+                     " does not match the tensor of shape " + shape_str(x) + " outside dimension " +
+                     std::to_string(dim));
 }
 
 Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {

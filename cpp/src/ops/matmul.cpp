@@ -42,8 +42,10 @@ Tensor mm(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
   check_defined(b_in, "matmul");
   const int64_t nd = a_in->ndim();
   if (nd < 2 || nd > 3 || b_in->ndim() != nd || (nd == 3 && a_in->shape[0] != b_in->shape[0]))
-    throw ValueError("mm: expected two 2-D tensors or two 3-D tensors with the same batch, got "
-                     "shapes " + shape_str(a_in->shape) + " and " + shape_str(b_in->shape));
+    throw ValueError(
+        "mm: expected two 2-D tensors or two 3-D tensors with the same batch, got "
+        "shapes " +
+        shape_str(a_in->shape) + " and " + shape_str(b_in->shape));
   const int64_t batch = nd == 3 ? a_in->shape[0] : 1, r = nd - 2;
   int64_t m = a_in->shape[r + (ta ? 1 : 0)], k = a_in->shape[r + (ta ? 0 : 1)];
   int64_t kb = b_in->shape[r + (tb ? 1 : 0)], n = b_in->shape[r + (tb ? 0 : 1)];
@@ -90,7 +92,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (ka != kb)
     throw ValueError("matmul: shapes " + shape_str(a->shape) + " and " + shape_str(b->shape) +
                      " do not align (" + std::to_string(ka) + " != " + std::to_string(kb) + ")");
-  if (da == 1 && db == 1) return reshape(mm(reshape(a, {1, ka}), reshape(b, {kb, 1}), false, false), {});
+  if (da == 1 && db == 1)
+    return reshape(mm(reshape(a, {1, ka}), reshape(b, {kb, 1}), false, false), {});
   if (da <= 2 && db <= 2) {
     Tensor a2 = da == 1 ? reshape(a, {1, ka}) : a, b2 = db == 1 ? reshape(b, {kb, 1}) : b;
     Tensor c = mm(a2, b2, false, false);

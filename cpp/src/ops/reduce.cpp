@@ -88,7 +88,8 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) {
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) {
   check_defined(x, "mean");
   if (!is_floating(x->dtype))
-    throw TypeError("mean: could not infer output dtype. Input dtype must be floating point, got int64");
+    throw TypeError(
+        "mean: could not infer output dtype. Input dtype must be floating point, got int64");
   std::vector<int64_t> dims = normalize_dims(dims_in, x->ndim(), "mean");
   int64_t count = 1;
   for (int64_t d : dims) count *= x->shape[d];
@@ -139,7 +140,8 @@ static Tensor extremum_all(const Tensor& x, bool is_max) {
   if (x->numel == 0)
     throw ValueError(std::string(op) +
                      "(): expected a non-empty tensor (reduction over an empty tensor has no "
-                     "identity), got shape " + shape_str(x->shape));
+                     "identity), got shape " +
+                     shape_str(x->shape));
   Tensor out = empty({}, x->dtype);
   dispatch_all(x->dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -177,6 +179,22 @@ static Tensor arg_extremum(const Tensor& x, int64_t dim, bool is_max) {
   dispatch_all(x->dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x->data<T>();
+    if (inner == 1) {
+      // rows: a vectorized extremum, then the first position that holds it
+      for (int64_t o = 0; o < outer; ++o) {
+        const T* row = px + o * r;
+        Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> a(row, r);
+        T best = is_max ? a.template maxCoeff<Eigen::PropagateNaN>()
+                        : a.template minCoeff<Eigen::PropagateNaN>();
+        int64_t k = 0;
+        if (best != best)
+          while (row[k] == row[k]) ++k;
+        else
+          while (row[k] != best) ++k;
+        pi[o] = k;
+      }
+      return;
+    }
     std::vector<T> best(inner);
     std::vector<char> is_nan(inner);
     for (int64_t o = 0; o < outer; ++o) {
@@ -271,18 +289,6 @@ Tensor logsumexp(const Tensor& x_in, const std::vector<int64_t>& dims_in, bool k
   return reshape(out, dropped);
 }
 
-Tensor log_softmax(const Tensor& x, int64_t dim) {
-  check_defined(x, "log_softmax");
-  int64_t d = wrap_dim(dim, x->ndim(), "log_softmax");
-  if (x->ndim() == 0) return sub(x, x);
-  return sub(x, logsumexp(x, {d}, true));
-}
-
-Tensor softmax(const Tensor& x, int64_t dim) {
-  check_defined(x, "softmax");
-  return exp(log_softmax(x, dim));
-}
-
 // The 2-norm as one node: at x = 0 the subgradient 0 is chosen (as PyTorch),
 // where the composite sqrt(sum(x²)) would give 0·inf = NaN.
 static Tensor norm2(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
@@ -302,7 +308,8 @@ static Tensor norm2(const Tensor& x, const std::vector<int64_t>& dims, bool keep
     Tensor safe = where(compare(n, zero, Compare::eq), scalar_tensor(1.0, x->dtype), n);
     return where(compare(n, zero, Compare::eq), zero, div(x, safe));
   };
-  forward_ad(out, {&x}, [&](const Grads& t) { return sum(mul(t[0], unit(x, out)), dims, keepdim); });
+  forward_ad(out, {&x},
+             [&](const Grads& t) { return sum(mul(t[0], unit(x, out)), dims, keepdim); });
   return record(
       "NormBackward", {&x}, out,
       [&] {
@@ -333,8 +340,7 @@ Tensor norm(const Tensor& x_in, double p, const std::vector<int64_t>& dims_in, b
       if (std::find(dims.begin(), dims.end(), d) == dims.end()) dropped.push_back(x->shape[d]);
     return reshape(m, dropped);
   }
-  if (p == 0)
-    return sum(compare(x, scalar_tensor(0.0, x->dtype), Compare::ne), dims, keepdim);
+  if (p == 0) return sum(compare(x, scalar_tensor(0.0, x->dtype), Compare::ne), dims, keepdim);
   Tensor pt = scalar_tensor(p, x->dtype);
   return pow(sum(pow(abs(x), pt), dims, keepdim), scalar_tensor(1.0 / p, x->dtype));
 }

@@ -71,8 +71,8 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
       if (infer >= 0) throw ValueError("reshape: only one dimension can be inferred");
       infer = int64_t(i);
     } else if (shape[i] < 0) {
-      throw ValueError("reshape: invalid shape dimension " + std::to_string(shape[i]) +
-                       " in " + shape_str(shape_in));
+      throw ValueError("reshape: invalid shape dimension " + std::to_string(shape[i]) + " in " +
+                       shape_str(shape_in));
     } else {
       known *= shape[i];
     }
@@ -144,7 +144,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
   }
   if (identity) return x;
   Tensor out = empty(shape, x->dtype);
-  dispatch_all(x->dtype, [&](auto tag) { permute_copy<typename decltype(tag)::type>(x, perm, out); });
+  dispatch_all(x->dtype,
+               [&](auto tag) { permute_copy<typename decltype(tag)::type>(x, perm, out); });
   forward_ad(out, {&x}, [&](const Grads& t) { return permute(t[0], perm); });
   return record("PermuteBackward", {&x}, out, [&] {
     return [inverse](Node&, const Tensor& g) -> Grads { return {permute(g, inverse)}; };
@@ -257,7 +258,8 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   check_defined(x, "flatten");
   if (x->ndim() == 0) return reshape(x, {1});
-  int64_t s = wrap_dim(start_dim, x->ndim(), "flatten"), e = wrap_dim(end_dim, x->ndim(), "flatten");
+  int64_t s = wrap_dim(start_dim, x->ndim(), "flatten"),
+          e = wrap_dim(end_dim, x->ndim(), "flatten");
   if (s > e) throw ValueError("flatten: start_dim cannot come after end_dim");
   Shape shape(x->shape.begin(), x->shape.begin() + s);
   int64_t merged = 1;
@@ -271,7 +273,8 @@ Tensor cat(const std::vector<Tensor>& xs_in, int64_t dim_in) {
   if (xs_in.empty()) throw ValueError("cat: expected a non-empty list of Tensors");
   for (const Tensor& t : xs_in) check_defined(t, "cat");
   const Tensor& first = xs_in[0];
-  if (first->ndim() == 0) throw ValueError("cat: zero-dimensional tensor (at position 0) cannot be concatenated");
+  if (first->ndim() == 0)
+    throw ValueError("cat: zero-dimensional tensor (at position 0) cannot be concatenated");
   int64_t dim = wrap_dim(dim_in, first->ndim(), "cat");
   DType dt = first->dtype;
   for (const Tensor& t : xs_in) dt = promote(dt, t->dtype);

@@ -70,9 +70,8 @@ Tensor neg(const Tensor& x) {
   check_defined(x, "neg");
   Tensor out = unary_forward<false>(x, [](const auto& in, auto& res) { res = -in; });
   forward_ad(out, {&x}, [&](const Grads& t) { return neg(t[0]); });
-  return record("NegBackward", {&x}, out, [] {
-    return [](Node&, const Tensor& g) -> Grads { return {neg(g)}; };
-  });
+  return record("NegBackward", {&x}, out,
+                [] { return [](Node&, const Tensor& g) -> Grads { return {neg(g)}; }; });
 }
 
 Tensor exp(const Tensor& x_in) {
@@ -195,12 +194,13 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
     res = (in != in).select(in, res);
   });
   // gradient passes where min <= x <= max (boundaries included, as PyTorch)
-  return elementwise_rule("ClampBackward", x, out, kInput, [lo, hi](const Tensor& x, const Tensor&) {
-    Tensor mask = one_like(x);
-    if (lo) mask = mul(mask, compare(x, scalar_tensor(*lo, x->dtype), Compare::ge));
-    if (hi) mask = mul(mask, compare(x, scalar_tensor(*hi, x->dtype), Compare::le));
-    return mask;
-  });
+  return elementwise_rule(
+      "ClampBackward", x, out, kInput, [lo, hi](const Tensor& x, const Tensor&) {
+        Tensor mask = one_like(x);
+        if (lo) mask = mul(mask, compare(x, scalar_tensor(*lo, x->dtype), Compare::ge));
+        if (hi) mask = mul(mask, compare(x, scalar_tensor(*hi, x->dtype), Compare::le));
+        return mask;
+      });
 }
 
 }  // namespace tapegrad
