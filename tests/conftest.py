@@ -6,7 +6,6 @@
 
 import numpy as np
 import pytest
-
 import tapegrad as tg
 
 SEED = 1234
@@ -23,10 +22,19 @@ def torch():
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed_and_global_state():
+    """Seeds both generators; afterwards checks that the test left grad mode and the
+    thread count as it found them (restoring them either way)."""
     tg.manual_seed(SEED)
     np.random.seed(SEED)
+    threads = tg.get_num_threads()
     yield
+    grad_mode_leaked = not tg.is_grad_enabled()
+    threads_leaked = tg.get_num_threads() != threads
+    tg.set_grad_enabled(True)
+    tg.set_num_threads(threads)
+    assert not grad_mode_leaked, "the test left grad mode disabled"
+    assert not threads_leaked, "the test changed the number of threads"
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import gc
 
 import numpy as np
 import pytest
-
 import tapegrad as tg
 
 NP = {tg.float32: np.float32, tg.float64: np.float64, tg.int64: np.int64}
@@ -212,6 +211,22 @@ def test_from_numpy_shares_memory(np_dtype, dtype):
     assert np.shares_memory(t.numpy(), a)
     t.numpy()[0, 0] = 7
     assert a[0, 0] == 7
+
+
+def test_from_numpy_read_only_array_is_never_written():
+    ro = np.arange(3.0)
+    ro.flags.writeable = False
+    t = tg.from_numpy(ro)
+    view = t.numpy()
+    if view.flags.writeable:
+        view[0] = 5.0
+    assert ro.tolist() == [0.0, 1.0, 2.0]
+    buf = bytes(np.arange(4.0).tobytes())
+    t2 = tg.from_numpy(np.frombuffer(buf, dtype=np.float64))
+    v2 = t2.numpy()
+    if v2.flags.writeable:
+        v2[:] = 7.0
+    assert np.frombuffer(buf, dtype=np.float64).tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
 def test_from_numpy_keeps_the_array_alive():

@@ -205,7 +205,8 @@ void bind_ops(py::module_& m) {
         if (x->ndim() > 2)
           throw ValueError("T: expected a tensor of at most 2 dimensions, got shape " +
                            shape_str(x->shape) + "; use permute or transpose");
-        return x->ndim() < 2 ? x : transpose(x, 0, 1);
+        return x->ndim() < 2 ? permute(x, x->ndim() ? std::vector<int64_t>{0} : std::vector<int64_t>{})
+                             : transpose(x, 0, 1);
       });
   // The GIL check in the method table above: matmul of big operands is O(n³)
   // but goes through forward_op, which releases the GIL by operand size.

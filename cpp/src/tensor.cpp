@@ -32,6 +32,16 @@ DType promote(DType a, DType b) {
   return DType::float32;  // float32 with int64
 }
 
+DType result_type(const TensorImpl& a, const TensorImpl& b) {
+  const bool a0 = a.shape.empty(), b0 = b.shape.empty();
+  if (a0 != b0) {
+    const TensorImpl& dimensioned = a0 ? b : a;
+    const TensorImpl& scalar = a0 ? a : b;
+    if (is_floating(dimensioned.dtype) || !is_floating(scalar.dtype)) return dimensioned.dtype;
+  }
+  return promote(a.dtype, b.dtype);
+}
+
 std::string shape_str(const Shape& s) {
   std::ostringstream os;
   os << "(";
@@ -103,6 +113,10 @@ Tensor arange(double start, double end, double step, DType dt) {
   if (step == 0) throw ValueError("arange: step must be nonzero");
   if (!std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
     throw ValueError("arange: start, end and step must be finite");
+  if ((step > 0 && end < start) || (step < 0 && end > start))
+    throw ValueError("arange: upper bound and larger bound inconsistent with step sign (start " +
+                     std::to_string(start) + ", end " + std::to_string(end) + ", step " +
+                     std::to_string(step) + ")");
   double count = std::ceil((end - start) / step);
   if (count > 1e15) throw ValueError("arange: too many elements");
   int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;

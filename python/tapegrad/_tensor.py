@@ -15,11 +15,18 @@ _DEFAULT = _core.dtype.float32
 
 def _shape(args, name):
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-        args = tuple(args[0])
+        try:
+            args = tuple(args[0])
+        except TypeError:
+            raise TypeError(f"{name}: the shape must be integers or a sequence of integers, got "
+                            f"{type(args[0]).__name__}") from None
     for a in args:
         if not isinstance(a, numbers.Integral) or isinstance(a, bool):
             raise TypeError(f"{name}: shape entries must be integers, got {type(a).__name__}")
-    return [int(a) for a in args]
+    shape = [int(a) for a in args]
+    if any(d < 0 for d in shape):
+        raise ValueError(f"{name}: negative dimension in shape {tuple(shape)}")
+    return shape
 
 
 def _finish(t, requires_grad):
@@ -42,8 +49,8 @@ def tensor(data, dtype=None, requires_grad=False):
         if dtype is not None:
             t = t.to(dtype)
         return _finish(t, requires_grad)
-    if isinstance(data, np.ndarray):
-        arr = data
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
     else:
         try:
             arr = np.asarray(data)

@@ -37,6 +37,11 @@ DType promote(DType a, DType b);
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);
 int64_t numel_of(const Shape& s, const char* op);
+struct TensorImpl;
+// PyTorch's result type of an op on two tensors: a 0-d tensor (or a Python
+// scalar, which arrives as one) only decides the dtype when it is of a
+// higher kind (floating over int64) than the dimensioned tensor.
+DType result_type(const TensorImpl& a, const TensorImpl& b);
 
 // A flat buffer. Owned buffers are 64-byte aligned; a buffer borrowed from
 // NumPy (tg.from_numpy) is released through `release` instead.

@@ -98,7 +98,7 @@ template <class F>
 static Tensor binary_forward(const char* op, Tensor& a, Tensor& b, ResultKind kind, F f) {
   check_defined(a, op);
   check_defined(b, op);
-  DType dt = promote(a->dtype, b->dtype);
+  DType dt = result_type(*a, *b);
   if (kind == ResultKind::floating && dt == DType::int64) dt = DType::float32;
   Shape shape = broadcast_shapes(a->shape, b->shape, op);
   a = to_dtype(a, dt);
@@ -244,7 +244,7 @@ Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
   check_defined(cond_in, "where");
   check_defined(a_in, "where");
   check_defined(b_in, "where");
-  DType dt = promote(a_in->dtype, b_in->dtype);
+  DType dt = result_type(*a_in, *b_in);
   Shape shape = broadcast_shapes(broadcast_shapes(cond_in->shape, a_in->shape, "where"),
                                  b_in->shape, "where");
   Tensor a = to_dtype(a_in, dt), b = to_dtype(b_in, dt);

@@ -54,7 +54,7 @@ Tensor mm(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
     throw ValueError("matmul: shapes " + shape_str(sa) + " and " + shape_str(sb) +
                      " do not align (" + std::to_string(k) + " != " + std::to_string(kb) + ")");
   }
-  DType dt = promote(a_in->dtype, b_in->dtype);
+  DType dt = result_type(*a_in, *b_in);
   Tensor a = to_dtype(a_in, dt), b = to_dtype(b_in, dt);
   Shape shape = nd == 3 ? Shape{batch, m, n} : Shape{m, n};
   Tensor out = empty(shape, dt);

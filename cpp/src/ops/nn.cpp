@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels.h"
+#include "vec_math.h"
 #include "tapegrad/node.h"
 #include "tapegrad/ops.h"
 
@@ -20,7 +21,7 @@ static void softmax_kernel(const T* x, T* y, int64_t outer, int64_t r, int64_t i
       Eigen::Map<const Arr> in(x + o * r, r);
       Eigen::Map<Arr> out(y + o * r, r);
       const T m = r ? in.template maxCoeff<Eigen::PropagateNaN>() : T(0);
-      out = (in - m).exp();
+      exp_into(in - m, out);
       const T s = out.sum();
       if (log)
         out = in - (m + std::log(s));
@@ -42,7 +43,7 @@ static void softmax_kernel(const T* x, T* y, int64_t outer, int64_t r, int64_t i
     for (int64_t k = 0; k < r; ++k) {
       Eigen::Map<const Arr> row(xb + k * inner, inner);
       Eigen::Map<Arr> out(yb + k * inner, inner);
-      out = (row - m).exp();
+      exp_into(row - m, out);
       s += out;
     }
     if (log) {

@@ -62,6 +62,16 @@ Tensor assign_(const Tensor& self, const Tensor& src, const char* op) {
   return self;
 }
 
+// A new tensor sharing x's storage and shape, connected to x by an identity
+// node: what a no-op view (reshape to the same shape, an identity permute)
+// returns, so that the result is never x itself, as in PyTorch.
+static Tensor identity_view(const Tensor& x) {
+  Tensor out = alias(x, x->shape);
+  forward_ad(out, {&x}, [&](const Grads& t) { return t[0]; });
+  return record("ViewBackward", {&x}, out,
+                [] { return [](Node&, const Tensor& g) -> Grads { return {g}; }; });
+}
+
 Tensor reshape(const Tensor& x, const Shape& shape_in) {
   check_defined(x, "reshape");
   Shape shape = shape_in;
@@ -86,7 +96,7 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   if (numel_of(shape, "reshape") != x->numel)
     throw ValueError("reshape: shape " + shape_str(shape_in) + " is invalid for input of size " +
                      std::to_string(x->numel) + " (input shape " + shape_str(x->shape) + ")");
-  if (shape == x->shape) return x;
+  if (shape == x->shape) return identity_view(x);
   Tensor out = alias(x, shape);
   forward_ad(out, {&x}, [&](const Grads& t) { return reshape(t[0], shape); });
   return record("ReshapeBackward", {&x}, out, [&] {
@@ -142,7 +152,7 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
     shape[i] = x->shape[perm[i]];
     identity = identity && perm[i] == int64_t(i);
   }
-  if (identity) return x;
+  if (identity) return identity_view(x);
   Tensor out = empty(shape, x->dtype);
   dispatch_all(x->dtype,
                [&](auto tag) { permute_copy<typename decltype(tag)::type>(x, perm, out); });
@@ -155,10 +165,9 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
   check_defined(x, "transpose");
   int64_t d0 = wrap_dim(dim0, x->ndim(), "transpose"), d1 = wrap_dim(dim1, x->ndim(), "transpose");
-  if (x->ndim() < 2) return x;
   std::vector<int64_t> perm(x->ndim());
   for (int64_t i = 0; i < x->ndim(); ++i) perm[i] = i;
-  std::swap(perm[d0], perm[d1]);
+  if (x->ndim() > 0) std::swap(perm[d0], perm[d1]);
   return permute(x, perm);
 }
 

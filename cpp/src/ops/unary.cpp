@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels.h"
+#include "vec_math.h"
 #include "tapegrad/node.h"
 #include "tapegrad/ops.h"
 
@@ -76,7 +77,7 @@ Tensor neg(const Tensor& x) {
 
 Tensor exp(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "exp");
-  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.exp(); });
+  Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { exp_into(in, res); });
   return elementwise_rule("ExpBackward", x, out, kOutput,
                           [](const Tensor&, const Tensor& y) { return y; });
 }
@@ -125,7 +126,8 @@ Tensor sigmoid(const Tensor& x_in) {
     using T = typename std::decay_t<decltype(in)>::Scalar;
     // exp(-x) overflows to inf for very negative x and 1/(1+inf) = 0: the
     // correct limit, with no NaN.
-    res = T(1) / (T(1) + (-in).exp());
+    exp_into(-in, res);
+    res = T(1) / (T(1) + res);
   });
   return elementwise_rule("SigmoidBackward", x, out, kOutput, [](const Tensor&, const Tensor& s) {
     return mul(s, sub(one_like(s), s));
@@ -170,8 +172,9 @@ Tensor softplus(const Tensor& x_in, double beta, double threshold) {
     const T b = T(beta), thr = T(threshold);
     // log(1 + exp(bx))/b, computed as max(bx, 0) + log1p(exp(-|bx|)) so that
     // it stays finite for large |x|; linear above the threshold, as PyTorch.
-    auto bx = in * b;
-    res = (bx > thr).select(in, (bx.max(T(0)) + (-bx.abs()).exp().log1p()) / b);
+    Eigen::Array<T, Eigen::Dynamic, 1> bx = in * b, e(in.size());
+    exp_into(-bx.abs(), e);
+    res = (bx > thr).select(in, (bx.max(T(0)) + e.log1p()) / b);
   });
   // sigmoid(bx) below the threshold, 1 above
   return elementwise_rule(
