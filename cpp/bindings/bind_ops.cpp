@@ -263,6 +263,22 @@ void bind_ops(py::module_& m) {
   m.def("norm", [](const Tensor& x, double p, py::handle dim, bool keepdim) {
     return norm(x, p, to_dims(dim, "norm"), keepdim);
   });
+  m.def("_batch_norm_train", [](const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                const Tensor& running_mean, const Tensor& running_var,
+                                double momentum, double eps) {
+    check_defined(x, "batch_norm");
+    return maybe_release(x->numel, [&] {
+      return batch_norm_train(x, gamma, beta, running_mean, running_var, momentum, eps);
+    });
+  });
+  m.def("_cross_entropy", [](const Tensor& logits, const Tensor& target, int64_t ignore_index) {
+    check_defined(logits, "cross_entropy");
+    return maybe_release(logits->numel,
+                         [&] { return cross_entropy_per_sample(logits, target, ignore_index); });
+  });
+  m.def("_dropout_mask", [](const Shape& shape, double p, DType dt) {
+    return dropout_mask(shape, p, dt);
+  });
   m.def("_max_all", &max_all);
   m.def("_min_all", &min_all);
   m.def("_max_dim", &max_dim);

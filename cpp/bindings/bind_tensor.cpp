@@ -153,6 +153,28 @@ void bind_tensor(py::module_& m) {
       .def("__repr__", [](const Node& n) { return "<" + std::string(n.name) + ">"; });
 
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor");
+  // Tensor(t) shares t's data (as nn.Parameter(t) does); Python subclasses
+  // of Tensor construct through it.
+  cls.def(py::init([](const Tensor& t) {
+            check_defined(t, "Tensor");
+            return alias(t, t->shape);
+          }),
+          py::arg("data"))
+      .def_property(
+          "data", [](const Tensor& t) { return detach(t); },
+          [](const Tensor& t, const Tensor& value) {
+            // t.data = value: t takes value's storage, shape and dtype and keeps
+            // its identity (what Module.double() relies on)
+            check_defined(value, "data");
+            if (t->requires_grad && !is_floating(value->dtype))
+              throw TypeError("data: a tensor that requires grad cannot hold int64 data");
+            t->storage = value->storage;
+            t->shape = value->shape;
+            t->numel = value->numel;
+            t->dtype = value->dtype;
+            if (t->grad && (t->grad->shape != t->shape || t->grad->dtype != t->dtype))
+              t->grad.reset();
+          });
   cls.def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t->shape); })
       .def_property_readonly("ndim", [](const Tensor& t) { return t->ndim(); })
       .def_property_readonly("dtype", [](const Tensor& t) { return t->dtype; })

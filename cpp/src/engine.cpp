@@ -28,7 +28,7 @@ void set_grad_enabled(bool enabled) { grad_mode = enabled; }
 
 bool any_requires_grad(Inputs inputs) {
   for (const Tensor* t : inputs)
-    if ((*t)->requires_grad) return true;
+    if (*t && (*t)->requires_grad) return true;
   return false;
 }
 
@@ -36,8 +36,8 @@ std::shared_ptr<Node> make_node(const char* name, Inputs inputs) {
   auto node = std::make_shared<Node>(name);
   node->edges.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& in = *inputs.ptr[i];
-    if (!in->requires_grad) continue;
+    const Tensor& in = *inputs.ptr[i];  // an optional input may be null
+    if (!in || !in->requires_grad) continue;
     if (in->grad_fn)
       node->edges[i].fn = in->grad_fn;
     else

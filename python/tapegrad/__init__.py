@@ -10,6 +10,8 @@
 from tapegrad import (
     _blas,  # noqa: F401  (loads OpenBLAS before any product runs)
     autograd,
+    nn,
+    utils,
 )
 from tapegrad._core import (
     Tensor,
@@ -69,6 +71,7 @@ from tapegrad._tensor import (  # noqa: A004 (PyTorch's names)
     zeros,
     zeros_like,
 )
+from tapegrad.serialization import load, save
 
 float32 = dtype.float32
 float64 = dtype.float64
@@ -90,6 +93,10 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "autograd",
+    "nn",
+    "utils",
+    "save",
+    "load",
     "abs",
     "arange",
     "cat",

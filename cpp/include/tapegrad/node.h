@@ -104,8 +104,8 @@ void forward_ad(const Tensor& out, Inputs inputs, Jvp jvp) {
   Grads tangents;
   bool any = false;
   for (const Tensor* in : inputs) {
-    tangents.push_back((*in)->tangent);
-    any = any || (*in)->tangent;
+    tangents.push_back(*in ? (*in)->tangent : nullptr);  // optional inputs may be null
+    any = any || tangents.back();
   }
   if (!any) return;
   ForwardADGuard off(false);

@@ -101,6 +101,18 @@ Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D, batched 3-D
 Tensor outer(const Tensor& a, const Tensor& b);
 Tensor dot(const Tensor& a, const Tensor& b);
 
+// nn.cpp: fused kernels whose backward is also written with ops
+// Training-mode batch norm on (N, C): batch statistics, running statistics
+// (when given) updated in place with momentum; gamma/beta may be null.
+Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                        const Tensor& running_mean, const Tensor& running_var, double momentum,
+                        double eps);
+// Per-sample cross-entropy of (N, C) logits and int64 targets (0 where the
+// target is ignore_index); reductions and class weights are composed on top.
+Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int64_t ignore_index);
+// A dropout mask: 0 with probability p, else 1/(1−p); from the seeded generator.
+Tensor dropout_mask(const Shape& shape, double p, DType dt);
+
 // linalg.cpp
 Tensor matrix_exp(const Tensor& a);
 

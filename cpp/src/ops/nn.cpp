@@ -112,4 +112,277 @@ Tensor softmax(const Tensor& x_in, int64_t dim_in) {
       /*save_output=*/true);
 }
 
+
+// ---- batch normalization ------------------------------------------------------
+
+namespace {
+
+// Per-channel statistics of x (N, C): mean and biased variance, two passes
+// (the mean first) for accuracy. Rows are streamed so channel loops vectorize.
+template <class T>
+void channel_stats(const T* x, int64_t n, int64_t c, std::vector<double>& mean,
+                   std::vector<double>& var) {
+  std::vector<T> acc(c, T(0));
+  mean.assign(c, 0.0);
+  var.assign(c, 0.0);
+  // accumulate in T over blocks of rows, then in double: fast and accurate
+  constexpr int64_t kBlock = 64;
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    std::fill(acc.begin(), acc.end(), T(0));
+    for (int64_t i = i0; i < std::min(n, i0 + kBlock); ++i) {
+      const T* row = x + i * c;
+      for (int64_t j = 0; j < c; ++j) acc[j] += row[j];
+    }
+    for (int64_t j = 0; j < c; ++j) mean[j] += acc[j];
+  }
+  for (int64_t j = 0; j < c; ++j) mean[j] /= double(n);
+  std::vector<T> m(mean.begin(), mean.end());
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    std::fill(acc.begin(), acc.end(), T(0));
+    for (int64_t i = i0; i < std::min(n, i0 + kBlock); ++i) {
+      const T* row = x + i * c;
+      for (int64_t j = 0; j < c; ++j) {
+        T d = row[j] - m[j];
+        acc[j] += d * d;
+      }
+    }
+    for (int64_t j = 0; j < c; ++j) var[j] += acc[j];
+  }
+  for (int64_t j = 0; j < c; ++j) var[j] /= double(n);
+}
+
+// The batch-norm gradient as ops (x: (N, C); gamma, g as given), used when
+// the backward itself must be differentiable (create_graph): the same
+// formula as the fused kernel, so double backward is autograd's work.
+Grads batch_norm_backward_ops(const Tensor& x, const Tensor& gamma, const Tensor& g, double eps,
+                              bool need_x, bool need_gamma, bool need_beta) {
+  const double n = double(x->shape[0]);
+  Tensor mu = mean(x, {0}, true);
+  Tensor xc = sub(x, mu);
+  Tensor var_ = mean(mul(xc, xc), {0}, true);
+  Tensor invstd = pow(add(var_, scalar_tensor(eps, x->dtype)), scalar_tensor(-0.5, x->dtype));
+  Tensor xhat = mul(xc, invstd);
+  Tensor dbeta = sum(g, {0}, false);
+  Tensor dgamma = sum(mul(g, xhat), {0}, false);
+  Tensor dx;
+  if (need_x) {
+    Tensor scale = div(invstd, scalar_tensor(n, x->dtype));
+    if (gamma) scale = mul(scale, gamma);
+    Tensor inner = sub(sub(mul(g, scalar_tensor(n, x->dtype)), dbeta), mul(xhat, dgamma));
+    dx = mul(scale, inner);
+  }
+  return {dx, need_gamma ? dgamma : nullptr, need_beta ? dbeta : nullptr};
+}
+
+}  // namespace
+
+Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                        const Tensor& running_mean, const Tensor& running_var, double momentum,
+                        double eps) {
+  check_defined(x, "batch_norm");
+  check_floating(x, "batch_norm");
+  if (x->ndim() != 2)
+    throw ValueError("batch_norm: expected a 2-D input (N, C), got shape " + shape_str(x->shape));
+  const int64_t n = x->shape[0], c = x->shape[1];
+  if (n <= 1)
+    throw ValueError("batch_norm: expected more than 1 value per channel when training, got input "
+                     "size " + shape_str(x->shape));
+  for (const Tensor* t : {&gamma, &beta, &running_mean, &running_var})
+    if (*t && ((*t)->ndim() != 1 || (*t)->shape[0] != c))
+      throw ValueError("batch_norm: expected parameters and running statistics of shape (" +
+                       std::to_string(c) + ",), got " + shape_str((*t)->shape) +
+                       " for an input of shape " + shape_str(x->shape));
+  Tensor g_ = gamma ? to_dtype(gamma, x->dtype) : nullptr;
+  Tensor b_ = beta ? to_dtype(beta, x->dtype) : nullptr;
+  Tensor out = empty(x->shape, x->dtype);
+  Tensor xhat = empty(x->shape, x->dtype);      // saved for the fused backward
+  Tensor invstd = empty({c}, x->dtype);         // saved for the fused backward
+  dispatch_floating(x->dtype, "batch_norm", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    std::vector<double> mean_, var_;
+    channel_stats(x->data<T>(), n, c, mean_, var_);
+    std::vector<T> m(c), s(c), scale(c), shift(c);
+    T* pis = invstd->data<T>();
+    for (int64_t j = 0; j < c; ++j) {
+      m[j] = T(mean_[j]);
+      pis[j] = T(1.0 / std::sqrt(var_[j] + eps));
+      scale[j] = g_ ? g_->data<T>()[j] : T(1);
+      shift[j] = b_ ? b_->data<T>()[j] : T(0);
+    }
+    const T* px = x->data<T>();
+    T *py = out->data<T>(), *ph = xhat->data<T>();
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < c; ++j) {
+        T h = (px[i * c + j] - m[j]) * pis[j];
+        ph[i * c + j] = h;
+        py[i * c + j] = h * scale[j] + shift[j];
+      }
+    // running statistics, as PyTorch: the unbiased variance, blended by momentum
+    auto blend = [&](const Tensor& buf, const std::vector<double>& batch, double factor) {
+      if (!buf) return;
+      dispatch_floating(buf->dtype, "batch_norm", [&](auto btag) {
+        using B = typename decltype(btag)::type;
+        B* p = buf->data<B>();
+        for (int64_t j = 0; j < c; ++j)
+          p[j] = B((1.0 - momentum) * double(p[j]) + momentum * batch[j] * factor);
+      });
+    };
+    blend(running_mean, mean_, 1.0);
+    blend(running_var, var_, double(n) / double(n - 1));
+  });
+  // jvp: dx̂ = invstd·(t − mean(t) − x̂·mean(t·x̂)); dy = γ·dx̂ + tγ·x̂ + tβ
+  forward_ad(out, {&x, &g_, &b_}, [&](const Grads& t) {
+    Tensor dy;
+    if (t[0]) {
+      Tensor tx = t[0];
+      Tensor dxhat = mul(invstd, sub(sub(tx, mean(tx, {0}, true)),
+                                     mul(xhat, mean(mul(tx, xhat), {0}, true))));
+      dy = g_ ? mul(g_, dxhat) : dxhat;
+    }
+    if (t[1]) dy = sum_terms(dy, mul(t[1], xhat));
+    if (t[2]) dy = sum_terms(dy, broadcast_to(t[2], out->shape));
+    return broadcast_to(dy, out->shape);
+  });
+  return record("BatchNormBackward", {&x, &g_, &b_}, out, [&] {
+    return [x, g_, xhat, invstd, eps](Node& node, const Tensor& g) -> Grads {
+      const bool nx = node.needs_grad(0), ng = node.needs_grad(1), nb = node.needs_grad(2);
+      if (grad_enabled()) return batch_norm_backward_ops(x, g_, g, eps, nx, ng, nb);
+      // the fused backward: dβ = Σg, dγ = Σg·x̂ in one pass, then
+      // dx = γ·invstd/N · (N·g − dβ − x̂·dγ) in a second
+      const int64_t n = x->shape[0], c = x->shape[1];
+      Tensor dx = nx ? empty(x->shape, x->dtype) : nullptr;
+      Tensor dgamma = empty({c}, x->dtype), dbeta = empty({c}, x->dtype);
+      dispatch_floating(x->dtype, "batch_norm", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T *pg = g->data<T>(), *ph = xhat->data<T>(), *pis = invstd->data<T>();
+        T *pdg = dgamma->data<T>(), *pdb = dbeta->data<T>();
+        std::fill(pdg, pdg + c, T(0));
+        std::fill(pdb, pdb + c, T(0));
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j < c; ++j) {
+            pdb[j] += pg[i * c + j];
+            pdg[j] += pg[i * c + j] * ph[i * c + j];
+          }
+        if (!dx) return;
+        std::vector<T> k(c);
+        for (int64_t j = 0; j < c; ++j) k[j] = (g_ ? g_->data<T>()[j] : T(1)) * pis[j] / T(n);
+        T* pdx = dx->data<T>();
+        const T tn = T(n);
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j < c; ++j)
+            pdx[i * c + j] = k[j] * (tn * pg[i * c + j] - pdb[j] - ph[i * c + j] * pdg[j]);
+      });
+      return {dx, ng ? dgamma : nullptr, nb ? dbeta : nullptr};
+    };
+  });
+}
+
+// ---- cross entropy ------------------------------------------------------------
+
+// Per-sample loss lse(x_i) − x_i[y_i] (0 where y_i == ignore_index), one
+// pass per row; saves the row log-sum-exps for its fused backward
+// softmax − one-hot.
+Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int64_t ignore_index) {
+  check_defined(logits, "cross_entropy");
+  check_defined(target, "cross_entropy");
+  check_floating(logits, "cross_entropy");
+  if (logits->ndim() != 2)
+    throw ValueError("cross_entropy: expected logits of shape (N, C), got " +
+                     shape_str(logits->shape));
+  if (target->dtype != DType::int64)
+    throw TypeError(std::string("cross_entropy: expected int64 class indices as target, got ") +
+                    dtype_name(target->dtype));
+  const int64_t n = logits->shape[0], c = logits->shape[1];
+  if (target->ndim() != 1 || target->shape[0] != n)
+    throw ValueError("cross_entropy: expected a target of shape (" + std::to_string(n) +
+                     ",) for logits of shape " + shape_str(logits->shape) + ", got " +
+                     shape_str(target->shape));
+  const int64_t* pt = target->data<int64_t>();
+  for (int64_t i = 0; i < n; ++i)
+    if (pt[i] != ignore_index && (pt[i] < 0 || pt[i] >= c))
+      throw IndexError("cross_entropy: target " + std::to_string(pt[i]) + " at position " +
+                       std::to_string(i) + " is out of bounds for " + std::to_string(c) +
+                       " classes");
+  Tensor out = empty({n}, logits->dtype);
+  Tensor lse = empty({n}, logits->dtype);
+  dispatch_floating(logits->dtype, "cross_entropy", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+    Arr e(c);
+    const T* px = logits->data<T>();
+    for (int64_t i = 0; i < n; ++i) {
+      Eigen::Map<const Arr> row(px + i * c, c);
+      const T m = c ? row.template maxCoeff<Eigen::PropagateNaN>() : T(0);
+      exp_into(row - m, e);
+      const T l = m + std::log(e.sum());
+      lse->data<T>()[i] = l;
+      out->data<T>()[i] = pt[i] == ignore_index ? T(0) : l - row[pt[i]];
+    }
+  });
+  forward_ad(out, {&logits}, [&](const Grads& t) {
+    // d loss_i = Σ_c softmax_ic t_ic − t_i,y_i
+    Tensor p = softmax(logits, 1);
+    Tensor keep = compare(target, scalar_tensor(double(ignore_index), DType::int64), Compare::ne);
+    Tensor safe = where(keep, target, scalar_tensor(0.0, DType::int64));
+    Tensor picked = reshape(gather(t[0], 1, reshape(safe, {n, 1})), {n});
+    return mul(sub(sum(mul(p, t[0]), {1}, false), picked), to_dtype(keep, logits->dtype));
+  });
+  return record("CrossEntropyBackward", {&logits}, out, [&] {
+    return [logits, target, lse, ignore_index](Node&, const Tensor& g) -> Grads {
+      const int64_t n = logits->shape[0], c = logits->shape[1];
+      const int64_t* pt = target->data<int64_t>();
+      if (grad_enabled()) {
+        // as ops, so that it differentiates again: g·(softmax − one-hot)
+        Tensor onehot = zeros({n, c}, logits->dtype);
+        Tensor keep = zeros({n, 1}, logits->dtype);
+        dispatch_floating(logits->dtype, "cross_entropy", [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          for (int64_t i = 0; i < n; ++i)
+            if (pt[i] != ignore_index) {
+              onehot->data<T>()[i * c + pt[i]] = T(1);
+              keep->data<T>()[i] = T(1);
+            }
+        });
+        Tensor d = mul(sub(softmax(logits, 1), onehot), keep);
+        return {mul(d, reshape(g, {n, 1}))};
+      }
+      Tensor dx = empty({n, c}, logits->dtype);
+      dispatch_floating(logits->dtype, "cross_entropy", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+        const T *px = logits->data<T>(), *pl = lse->data<T>(), *pg = g->data<T>();
+        T* pd = dx->data<T>();
+        for (int64_t i = 0; i < n; ++i) {
+          Eigen::Map<Arr> drow(pd + i * c, c);
+          if (pt[i] == ignore_index) {
+            drow.setZero();
+            continue;
+          }
+          exp_into(Eigen::Map<const Arr>(px + i * c, c) - pl[i], drow);
+          drow[pt[i]] -= T(1);
+          drow *= pg[i];
+        }
+      });
+      return {dx};
+    };
+  });
+}
+
+// ---- dropout ------------------------------------------------------------------
+
+Tensor dropout_mask(const Shape& shape, double p, DType dt) {
+  if (!(p >= 0.0 && p <= 1.0))
+    throw ValueError("dropout: probability has to be between 0 and 1, but got " + std::to_string(p));
+  Tensor u = rand(shape, dt);
+  if (p == 1.0) return zeros(shape, dt);
+  // inverted dropout: kept units are scaled by 1/(1−p) so the expectation is x
+  dispatch_floating(dt, "dropout", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* pu = u->data<T>();
+    const T keep_scale = T(1.0 / (1.0 - p)), tp = T(p);
+    for (int64_t i = 0; i < u->numel; ++i) pu[i] = pu[i] >= tp ? keep_scale : T(0);
+  });
+  return u;
+}
+
 }  // namespace tapegrad
