@@ -66,6 +66,104 @@ def _mean(dim=None, keepdim=False):
     return lambda a: np.mean(a, axis=dim, keepdims=keepdim)
 
 
+def _logsumexp(dim, keepdim=False):
+    def f(a):
+        m = np.max(a, axis=dim, keepdims=True)
+        out = m + np.log(np.sum(np.exp(a - m), axis=dim, keepdims=True))
+        return out if keepdim else np.squeeze(out, axis=dim)
+    return f
+
+
+def _softmax(dim):
+    def f(a):
+        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+        return e / np.sum(e, axis=dim, keepdims=True)
+    return f
+
+
+def _log_softmax(dim):
+    return lambda a: a - _logsumexp(dim, keepdim=True)(a)
+
+
+def _softplus(beta=1.0, threshold=20.0):
+    # PyTorch's definition: linear above the threshold (in beta * x)
+    def f(a):
+        z = a * beta
+        return np.where(z > threshold, a, np.log1p(np.exp(np.minimum(z, threshold))) / beta)
+    return f
+
+
+def _clamp(lo=None, hi=None):
+    def f(a):
+        if lo is not None:
+            a = np.maximum(a, lo)
+        if hi is not None:
+            a = np.minimum(a, hi)
+        return a
+    return f
+
+
+def _max(dim=None, keepdim=False):
+    return lambda a: np.max(a, axis=dim, keepdims=keepdim)
+
+
+def _min(dim=None, keepdim=False):
+    return lambda a: np.min(a, axis=dim, keepdims=keepdim)
+
+
+def _var(dim=None, ddof=1, keepdim=False):
+    return lambda a: np.var(a, axis=dim, ddof=ddof, keepdims=keepdim)
+
+
+def _norm(p=2.0, dim=None, keepdim=False):
+    def f(a):
+        x = np.abs(a)
+        if p == np.inf:
+            return np.max(x, axis=dim, keepdims=keepdim)
+        return np.sum(x ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+    return f
+
+
+def _flatten(start=0, end=-1):
+    def f(a):
+        s, e = start % a.ndim, end % a.ndim
+        return a.reshape(a.shape[:s] + (-1,) + a.shape[e + 1:])
+    return f
+
+
+def _squeeze(dim=None):
+    def f(a):
+        if dim is None:
+            return np.squeeze(a)
+        return np.squeeze(a, axis=dim) if a.shape[dim] == 1 else a  # PyTorch: else a no-op
+    return f
+
+
+def _expand(*sizes):
+    def f(a):
+        lead = len(sizes) - a.ndim
+        shape = [a.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes)]
+        return np.broadcast_to(a, shape)
+    return f
+
+
+def _expm(a):
+    """exp(A) by scaling and squaring of a Taylor series, in float64 (a reference
+    independent of tapegrad's Padé approximant), cast back to a's dtype."""
+    x = np.asarray(a, dtype=np.float64)
+    norm = np.max(np.sum(np.abs(x), axis=0)) if x.size else 0.0
+    s = max(0, int(np.ceil(np.log2(norm / 0.25))) if norm > 0 else 0)
+    x = x / 2.0 ** s
+    out = np.eye(x.shape[0])
+    term = np.eye(x.shape[0])
+    for k in range(1, 30):
+        term = term @ x / k
+        out = out + term
+    for _ in range(s):
+        out = out @ out
+    return out.astype(a.dtype)
+
+
 Op = OpInfo
 OP_DB = [
     # --- add ---------------------------------------------------------------
@@ -206,6 +304,284 @@ OP_DB = [
     Op("where_same_input", lambda a: tg.where(a > 0, a, a * a),
       lambda a: np.where(a > 0, a, a * a), [(2, 3)], "nonzero",
       torch_fn=lambda T, a: T.where(a > 0, a, a * a)),
+    # --- more elementwise ----------------------------------------------------
+    Op("sqrt", lambda a: a.sqrt(), np.sqrt, [(2, 3)], "positive"),
+    Op("sqrt_fn", lambda a: tg.sqrt(a), np.sqrt, [(2, 3)], "positive",
+      torch_fn=lambda T, a: T.sqrt(a)),
+    Op("sin", lambda a: a.sin(), np.sin, [(2, 3)]),
+    Op("sin_fn", lambda a: tg.sin(a), np.sin, [(2, 3)], torch_fn=lambda T, a: T.sin(a)),
+    Op("sin_wide", lambda a: (a * 4.0).sin(), lambda a: np.sin(a * 4.0), [(7,)]),
+    Op("cos", lambda a: a.cos(), np.cos, [(2, 3)]),
+    Op("cos_fn", lambda a: tg.cos(a), np.cos, [(2, 3)], torch_fn=lambda T, a: T.cos(a)),
+    Op("abs", lambda a: a.abs(), np.abs, [(2, 3)], "nonzero"),
+    Op("abs_fn", lambda a: tg.abs(a), np.abs, [(2, 3)], "nonzero",
+      torch_fn=lambda T, a: T.abs(a)),
+    Op("abs_builtin", lambda a: abs(a), np.abs, [(4,)], "nonzero"),
+    Op("softplus", lambda a: a.softplus(), _softplus(), [(2, 3)],
+      torch_fn=lambda T, a: T.nn.functional.softplus(a)),
+    Op("softplus_fn", lambda a: tg.softplus(a), _softplus(), [(2, 3)],
+      torch_fn=lambda T, a: T.nn.functional.softplus(a)),
+    Op("softplus_beta", lambda a: tg.softplus(a, beta=2.5), _softplus(2.5), [(2, 3)],
+      torch_fn=lambda T, a: T.nn.functional.softplus(a, beta=2.5)),
+    Op("softplus_negative_beta", lambda a: a.softplus(beta=-1.5), _softplus(-1.5), [(2, 3)],
+      torch_fn=lambda T, a: T.nn.functional.softplus(a, beta=-1.5)),
+    # a threshold inside the domain: linear above beta * x = threshold
+    Op("softplus_threshold", lambda a: tg.softplus(a, beta=2.0, threshold=1.0),
+      _softplus(2.0, 1.0), [(3, 4)],
+      torch_fn=lambda T, a: T.nn.functional.softplus(a, beta=2.0, threshold=1.0)),
+    Op("clamp", lambda a: a.clamp(-0.5, 0.75), _clamp(-0.5, 0.75), [(3, 4)]),
+    Op("clamp_fn", lambda a: tg.clamp(a, min=-1.0, max=1.0), _clamp(-1.0, 1.0), [(3, 4)],
+      torch_fn=lambda T, a: T.clamp(a, min=-1.0, max=1.0)),
+    Op("clamp_min", lambda a: a.clamp(min=0.25), _clamp(lo=0.25), [(3, 4)]),
+    Op("clamp_max", lambda a: a.clamp(max=-0.25), _clamp(hi=-0.25), [(3, 4)]),
+    Op("clamp_fn_max", lambda a: tg.clamp(a, max=0.5), _clamp(hi=0.5), [(3, 4)],
+      torch_fn=lambda T, a: T.clamp(a, max=0.5)),
+    Op("maximum", lambda a, b: tg.maximum(a, b), np.maximum, [(2, 3), (2, 3)],
+      torch_fn=lambda T, a, b: T.maximum(a, b)),
+    Op("maximum_bcast", lambda a, b: tg.maximum(a, b), np.maximum, [(3, 1), (4,)],
+      torch_fn=lambda T, a, b: T.maximum(a, b)),
+    Op("minimum", lambda a, b: tg.minimum(a, b), np.minimum, [(2, 3), (2, 3)],
+      torch_fn=lambda T, a, b: T.minimum(a, b)),
+    Op("minimum_bcast", lambda a, b: tg.minimum(a, b), np.minimum, [(2, 3, 4), (3, 1)],
+      torch_fn=lambda T, a, b: T.minimum(a, b)),
+    Op("max_binary", lambda a, b: tg.max(a, b), np.maximum, [(2, 3), (2, 3)],
+      torch_fn=lambda T, a, b: T.max(a, b)),
+    Op("min_binary", lambda a, b: tg.min(a, b), np.minimum, [(2, 3), (3,)],
+      torch_fn=lambda T, a, b: T.min(a, b)),
+    Op("where_elementwise_mix", lambda a, b: tg.where(a > b, a.sin(), b.sqrt()),
+      lambda a, b: np.where(a > b, np.sin(a), np.sqrt(b)), [(2, 3), (2, 3)], "positive",
+      torch_fn=lambda T, a, b: T.where(a > b, a.sin(), b.sqrt())),
+    # --- max / min reductions ----------------------------------------------
+    Op("max_all", lambda a: a.max(), _max(), [(2, 3, 4)]),
+    Op("max_all_fn", lambda a: tg.max(a), _max(), [(3, 4)], torch_fn=lambda T, a: T.max(a)),
+    Op("max_dim", lambda a: a.max(dim=1).values, _max(1), [(2, 3, 4)]),
+    Op("max_dim_positional", lambda a: a.max(0)[0], _max(0), [(3, 4)]),
+    Op("max_dim_negative_keepdim", lambda a: a.max(dim=-1, keepdim=True).values,
+      _max(-1, True), [(2, 3, 4)]),
+    Op("max_dim_fn", lambda a: tg.max(a, dim=0).values, _max(0), [(4, 3)],
+      torch_fn=lambda T, a: T.max(a, dim=0).values),
+    Op("max_1d_dim", lambda a: a.max(dim=0).values, _max(0), [(5,)]),
+    Op("min_all", lambda a: a.min(), _min(), [(2, 3, 4)]),
+    Op("min_all_fn", lambda a: tg.min(a), _min(), [(3, 4)], torch_fn=lambda T, a: T.min(a)),
+    Op("min_dim", lambda a: a.min(dim=2).values, _min(2), [(2, 3, 4)]),
+    Op("min_dim_keepdim", lambda a: a.min(dim=0, keepdim=True).values, _min(0, True),
+      [(3, 4)]),
+    Op("min_dim_fn", lambda a: tg.min(a, dim=-1).values, _min(-1), [(4, 3)],
+      torch_fn=lambda T, a: T.min(a, dim=-1).values),
+    # --- var -----------------------------------------------------------------
+    Op("var_all", lambda a: a.var(), _var(), [(3, 4)]),
+    Op("var_all_fn", lambda a: tg.var(a), _var(), [(3, 4)], torch_fn=lambda T, a: T.var(a)),
+    Op("var_dim", lambda a: a.var(dim=1), _var(1), [(2, 3, 4)]),
+    Op("var_dim_positional", lambda a: a.var(0), _var(0), [(5, 2)]),
+    Op("var_biased", lambda a: a.var(dim=0, unbiased=False), _var(0, 0), [(4, 3)]),
+    Op("var_keepdim", lambda a: a.var(dim=-1, keepdim=True), _var(-1, 1, True), [(2, 3, 4)]),
+    Op("var_dim_tuple", lambda a: a.var(dim=(0, 2)), _var((0, 2)), [(2, 3, 4)]),
+    Op("var_correction", lambda a: a.var(dim=1, correction=2), _var(1, 2), [(3, 5)]),
+    Op("var_correction_0_all", lambda a: a.var(correction=0), _var(None, 0), [(3, 4)]),
+    Op("var_fn_dim_keepdim", lambda a: tg.var(a, dim=0, keepdim=True), _var(0, 1, True),
+      [(4, 3)], torch_fn=lambda T, a: T.var(a, dim=0, keepdim=True)),
+    # --- logsumexp -----------------------------------------------------------
+    Op("logsumexp", lambda a: a.logsumexp(1), _logsumexp(1), [(2, 3, 4)]),
+    Op("logsumexp_fn", lambda a: tg.logsumexp(a, dim=-1), _logsumexp(-1), [(3, 4)],
+      torch_fn=lambda T, a: T.logsumexp(a, dim=-1)),
+    Op("logsumexp_keepdim", lambda a: a.logsumexp(dim=0, keepdim=True), _logsumexp(0, True),
+      [(3, 4)]),
+    Op("logsumexp_tuple", lambda a: a.logsumexp(dim=(0, 2)), _logsumexp((0, 2)), [(2, 3, 4)]),
+    Op("logsumexp_1d", lambda a: a.logsumexp(0), _logsumexp(0), [(6,)]),
+    Op("logsumexp_wide", lambda a: (a * 20.0).logsumexp(1), lambda a: _logsumexp(1)(a * 20.0),
+      [(3, 4)]),
+    # --- norm ----------------------------------------------------------------
+    Op("norm", lambda a: tg.norm(a), _norm(), [(3, 4)], torch_fn=lambda T, a: T.norm(a)),
+    Op("norm_method", lambda a: a.norm(), _norm(), [(2, 3, 4)]),
+    Op("norm_fro", lambda a: tg.norm(a, p="fro"), _norm(), [(3, 4)],
+      torch_fn=lambda T, a: T.norm(a, p="fro")),
+    Op("norm_2_dim", lambda a: tg.norm(a, p=2, dim=1), _norm(2.0, 1), [(3, 4)],
+      torch_fn=lambda T, a: T.norm(a, p=2, dim=1)),
+    Op("norm_2_dim_keepdim", lambda a: a.norm(2, -1, True), _norm(2.0, -1, True), [(2, 3, 4)]),
+    Op("norm_1", lambda a: tg.norm(a, p=1), _norm(1.0), [(3, 4)], "nonzero",
+      torch_fn=lambda T, a: T.norm(a, p=1)),
+    Op("norm_1_dim", lambda a: tg.norm(a, p=1, dim=0), _norm(1.0, 0), [(3, 4)], "nonzero",
+      torch_fn=lambda T, a: T.norm(a, p=1, dim=0)),
+    Op("norm_inf", lambda a: tg.norm(a, p=float("inf")), _norm(np.inf), [(3, 4)], "nonzero",
+      torch_fn=lambda T, a: T.norm(a, p=float("inf"))),
+    Op("norm_inf_dim", lambda a: tg.norm(a, p=float("inf"), dim=1), _norm(np.inf, 1),
+      [(3, 4)], "nonzero", torch_fn=lambda T, a: T.norm(a, p=float("inf"), dim=1)),
+    Op("norm_3", lambda a: tg.norm(a, p=3), _norm(3.0), [(3, 4)], "nonzero",
+      torch_fn=lambda T, a: T.norm(a, p=3)),
+    Op("norm_1_5_dim_keepdim", lambda a: tg.norm(a, p=1.5, dim=0, keepdim=True),
+      _norm(1.5, 0, True), [(3, 4)], "nonzero",
+      torch_fn=lambda T, a: T.norm(a, p=1.5, dim=0, keepdim=True)),
+    Op("norm_dim_tuple", lambda a: tg.norm(a, dim=(0, 2)), _norm(2.0, (0, 2)), [(2, 3, 4)],
+      torch_fn=lambda T, a: T.norm(a, dim=(0, 2))),
+    # --- softmax / log_softmax ----------------------------------------------
+    Op("softmax", lambda a: a.softmax(1), _softmax(1), [(3, 4)]),
+    Op("softmax_fn", lambda a: tg.softmax(a, dim=0), _softmax(0), [(3, 4)],
+      torch_fn=lambda T, a: T.softmax(a, dim=0)),
+    Op("softmax_negative_dim_3d", lambda a: a.softmax(dim=-1), _softmax(-1), [(2, 3, 4)]),
+    Op("softmax_middle_dim", lambda a: tg.softmax(a, 1), _softmax(1), [(2, 3, 4)],
+      torch_fn=lambda T, a: T.softmax(a, 1)),
+    Op("softmax_1d", lambda a: a.softmax(0), _softmax(0), [(5,)]),
+    Op("log_softmax", lambda a: a.log_softmax(1), _log_softmax(1), [(3, 4)]),
+    Op("log_softmax_fn", lambda a: tg.log_softmax(a, dim=0), _log_softmax(0), [(3, 4)],
+      torch_fn=lambda T, a: T.log_softmax(a, dim=0)),
+    Op("log_softmax_3d", lambda a: a.log_softmax(dim=-2), _log_softmax(-2), [(2, 3, 4)]),
+    Op("log_softmax_wide", lambda a: (a * 30.0).log_softmax(0),
+      lambda a: _log_softmax(0)(a * 30.0), [(6,)]),
+    Op("cross_entropy_like", lambda a: -(a.log_softmax(1)[[0, 1, 2], [1, 3, 0]]).mean(),
+      lambda a: -_log_softmax(1)(a)[[0, 1, 2], [1, 3, 0]].mean(), [(3, 4)]),
+    # --- view / flatten / permute / squeeze / unsqueeze / expand ------------
+    Op("view", lambda a: a.view(4, 6), lambda a: a.reshape(4, 6), [(2, 3, 4)]),
+    Op("view_infer", lambda a: a.view(-1, 2), lambda a: a.reshape(-1, 2), [(2, 3, 4)]),
+    Op("view_flat", lambda a: a.view(-1), lambda a: a.reshape(-1), [(3, 4)]),
+    Op("flatten", lambda a: a.flatten(), _flatten(), [(2, 3, 4)]),
+    Op("flatten_start", lambda a: a.flatten(1), _flatten(1), [(2, 3, 4)]),
+    Op("flatten_range", lambda a: a.flatten(start_dim=0, end_dim=1), _flatten(0, 1),
+      [(2, 3, 4)]),
+    Op("flatten_negative", lambda a: a.flatten(-3, -2), _flatten(-3, -2), [(2, 3, 4, 2)]),
+    Op("flatten_fn", lambda a: tg.flatten(a, 1, 2), _flatten(1, 2), [(2, 3, 4)],
+      torch_fn=lambda T, a: T.flatten(a, 1, 2)),
+    Op("permute", lambda a: a.permute(2, 0, 1), lambda a: np.transpose(a, (2, 0, 1)),
+      [(2, 3, 4)]),
+    Op("permute_negative", lambda a: a.permute(-1, 0, -2), lambda a: np.transpose(a, (2, 0, 1)),
+      [(2, 3, 4)]),
+    Op("permute_identity", lambda a: a.permute(0, 1), lambda a: a, [(2, 3)]),
+    Op("permute_fn", lambda a: tg.permute(a, (1, 2, 0)), lambda a: np.transpose(a, (1, 2, 0)),
+      [(2, 3, 4)], torch_fn=lambda T, a: T.permute(a, (1, 2, 0))),
+    Op("permute_then_matmul", lambda a, b: a.permute(1, 0) @ b, lambda a, b: a.T @ b,
+      [(3, 2), (3, 4)]),
+    Op("squeeze", lambda a: a.squeeze(), _squeeze(), [(1, 3, 1, 2)]),
+    Op("squeeze_dim", lambda a: a.squeeze(2), _squeeze(2), [(2, 3, 1)]),
+    Op("squeeze_dim_negative", lambda a: a.squeeze(dim=-3), _squeeze(-3), [(1, 3, 2)]),
+    Op("squeeze_dim_not_size_1", lambda a: a.squeeze(1), _squeeze(1), [(2, 3)]),
+    Op("squeeze_fn", lambda a: tg.squeeze(a, 0), _squeeze(0), [(1, 4)],
+      torch_fn=lambda T, a: T.squeeze(a, 0)),
+    Op("squeeze_fn_all", lambda a: tg.squeeze(a), _squeeze(), [(1, 4, 1)],
+      torch_fn=lambda T, a: T.squeeze(a)),
+    Op("squeeze_to_0d", lambda a: a.squeeze(), _squeeze(), [(1, 1)]),
+    Op("unsqueeze", lambda a: a.unsqueeze(0), lambda a: np.expand_dims(a, 0), [(2, 3)]),
+    Op("unsqueeze_middle", lambda a: a.unsqueeze(1), lambda a: np.expand_dims(a, 1), [(2, 3)]),
+    Op("unsqueeze_end", lambda a: a.unsqueeze(2), lambda a: np.expand_dims(a, 2), [(2, 3)]),
+    Op("unsqueeze_negative", lambda a: a.unsqueeze(-1), lambda a: np.expand_dims(a, -1),
+      [(2, 3)]),
+    Op("unsqueeze_negative_front", lambda a: a.unsqueeze(-3), lambda a: np.expand_dims(a, 0),
+      [(2, 3)]),
+    Op("unsqueeze_0d", lambda a: a.unsqueeze(0), lambda a: np.expand_dims(a, 0), [()]),
+    Op("unsqueeze_fn", lambda a: tg.unsqueeze(a, 1), lambda a: np.expand_dims(a, 1), [(4,)],
+      torch_fn=lambda T, a: T.unsqueeze(a, 1)),
+    Op("expand", lambda a: a.expand(2, 3, 4), _expand(2, 3, 4), [(3, 1)]),
+    Op("expand_keep", lambda a: a.expand(-1, 4), _expand(-1, 4), [(3, 1)]),
+    Op("expand_new_dims", lambda a: a.expand(2, -1, -1), _expand(2, -1, -1), [(3, 4)]),
+    Op("expand_0d", lambda a: a.expand(3, 2), _expand(3, 2), [()]),
+    Op("expand_same", lambda a: a.expand(2, 3), _expand(2, 3), [(2, 3)]),
+    Op("expand_then_mul", lambda a, b: a.expand(3, 4) * b, lambda a, b: a * b,
+      [(1, 4), (3, 4)]),
+    # --- cat / stack -----------------------------------------------------------
+    Op("cat", lambda a, b: tg.cat([a, b]), lambda a, b: np.concatenate([a, b]),
+      [(2, 3), (4, 3)], torch_fn=lambda T, a, b: T.cat([a, b])),
+    Op("cat_dim1", lambda a, b: tg.cat([a, b], dim=1), lambda a, b: np.concatenate([a, b], 1),
+      [(2, 3), (2, 1)], torch_fn=lambda T, a, b: T.cat([a, b], dim=1)),
+    Op("cat_negative_dim_three", lambda a, b, c: tg.cat((a, b, c), dim=-1),
+      lambda a, b, c: np.concatenate([a, b, c], -1), [(2, 3, 1), (2, 3, 2), (2, 3, 3)],
+      torch_fn=lambda T, a, b, c: T.cat((a, b, c), dim=-1)),
+    Op("cat_1d", lambda a, b: tg.cat([a, b]), lambda a, b: np.concatenate([a, b]),
+      [(3,), (2,)], torch_fn=lambda T, a, b: T.cat([a, b])),
+    Op("cat_single", lambda a: tg.cat([a], dim=1), lambda a: a, [(2, 3)],
+      torch_fn=lambda T, a: T.cat([a], dim=1)),
+    Op("cat_same_tensor", lambda a: tg.cat([a, a * 2.0, a]),
+      lambda a: np.concatenate([a, a * 2.0, a]), [(2, 2)],
+      torch_fn=lambda T, a: T.cat([a, a * 2.0, a])),
+    Op("stack", lambda a, b: tg.stack([a, b]), lambda a, b: np.stack([a, b]),
+      [(2, 3), (2, 3)], torch_fn=lambda T, a, b: T.stack([a, b])),
+    Op("stack_dim1", lambda a, b, c: tg.stack([a, b, c], dim=1),
+      lambda a, b, c: np.stack([a, b, c], 1), [(2, 3), (2, 3), (2, 3)],
+      torch_fn=lambda T, a, b, c: T.stack([a, b, c], dim=1)),
+    Op("stack_last", lambda a, b: tg.stack((a, b), dim=-1), lambda a, b: np.stack([a, b], -1),
+      [(2, 3), (2, 3)], torch_fn=lambda T, a, b: T.stack((a, b), dim=-1)),
+    Op("stack_0d", lambda a, b: tg.stack([a, b]), lambda a, b: np.stack([a, b]), [(), ()],
+      torch_fn=lambda T, a, b: T.stack([a, b])),
+    Op("stack_same_tensor", lambda a: tg.stack([a, a.exp()]), lambda a: np.stack([a, np.exp(a)]),
+      [(3,)], torch_fn=lambda T, a: T.stack([a, a.exp()])),
+    # --- indexing --------------------------------------------------------------
+    Op("index_int", lambda a: a[1], lambda a: a[1], [(3, 4)]),
+    Op("index_negative", lambda a: a[-1], lambda a: a[-1], [(3, 4)]),
+    Op("index_int_pair", lambda a: a[2, -3], lambda a: a[2, -3], [(3, 4)]),
+    Op("index_slice", lambda a: a[1:3], lambda a: a[1:3], [(4, 3)]),
+    Op("index_slice_step", lambda a: a[0:5:2], lambda a: a[0:5:2], [(6, 2)]),
+    Op("index_slice_open", lambda a: a[:, 1:], lambda a: a[:, 1:], [(3, 4)]),
+    Op("index_slice_negative_bounds", lambda a: a[-3:-1, ::3], lambda a: a[-3:-1, ::3],
+      [(4, 7)]),
+    Op("index_slice_clipped", lambda a: a[2:100], lambda a: a[2:100], [(4, 2)]),
+    Op("index_slice_empty", lambda a: a[3:1] * 1.0, lambda a: a[3:1] * 1.0, [(4, 2)]),
+    Op("index_ellipsis", lambda a: a[..., 1], lambda a: a[..., 1], [(2, 3, 4)]),
+    Op("index_ellipsis_front", lambda a: a[0, ...], lambda a: a[0, ...], [(2, 3, 4)]),
+    Op("index_none", lambda a: a[None], lambda a: a[None], [(2, 3)]),
+    Op("index_none_middle", lambda a: a[:, None, 1], lambda a: a[:, None, 1], [(2, 3)]),
+    Op("index_int_tensor", lambda a: a[tg.tensor([2, 0])], lambda a: a[np.array([2, 0])],
+      [(3, 4)], torch_fn=lambda T, a: a[T.tensor([2, 0])]),
+    Op("index_int_tensor_2d", lambda a: a[tg.tensor([[0, 1], [2, 0]])],
+      lambda a: a[np.array([[0, 1], [2, 0]])], [(3, 2)],
+      torch_fn=lambda T, a: a[T.tensor([[0, 1], [2, 0]])]),
+    Op("index_numpy_array", lambda a: a[np.array([1, -1])], lambda a: a[np.array([1, -1])],
+      [(4, 2)]),
+    Op("index_list", lambda a: a[[0, 2, 1]], lambda a: a[[0, 2, 1]], [(3, 4)]),
+    Op("index_repeated", lambda a: a[[1, 1, 0, 1]], lambda a: a[[1, 1, 0, 1]], [(3, 2)]),
+    Op("index_rows_cols", lambda a: a[[0, 2, 1], [3, 0, 3]], lambda a: a[[0, 2, 1], [3, 0, 3]],
+      [(3, 4)]),
+    Op("index_rows_cols_broadcast", lambda a: a[np.array([[0], [2]]), np.array([1, 3, 1])],
+      lambda a: a[np.array([[0], [2]]), np.array([1, 3, 1])], [(3, 4)]),
+    Op("index_rows_cols_repeated", lambda a: a[[1, 1, 1], [2, 2, 0]],
+      lambda a: a[[1, 1, 1], [2, 2, 0]], [(2, 3)]),
+    Op("index_rows_cols_tensors", lambda a: a[tg.tensor([0, 1]), tg.tensor([2, -1])],
+      lambda a: a[np.array([0, 1]), np.array([2, -1])], [(2, 3, 2)],
+      torch_fn=lambda T, a: a[T.tensor([0, 1]), T.tensor([2, -1])]),
+    Op("index_slice_then_list", lambda a: a[1:, [0, 2]], lambda a: a[1:, [0, 2]], [(3, 4)]),
+    Op("index_all_then_array", lambda a: a[:, np.array([3, 0, 3])],
+      lambda a: a[:, np.array([3, 0, 3])], [(2, 4)]),
+    Op("index_all_then_tensor_3d", lambda a: a[:, tg.tensor([1, 0])],
+      lambda a: a[:, np.array([1, 0])], [(2, 3, 2)],
+      torch_fn=lambda T, a: a[:, T.tensor([1, 0])]),
+    Op("index_list_then_int", lambda a: a[[2, 0], 1], lambda a: a[[2, 0], 1], [(3, 4)]),
+    Op("index_chained", lambda a: a[1][::2][-1], lambda a: a[1][::2][-1], [(2, 5)]),
+    Op("index_1d_scalar", lambda a: a[3], lambda a: a[3], [(5,)]),
+    # --- matmul (more batched shapes), outer, dot, matrix_exp -----------------
+    Op("matmul_batch_broadcast_1", lambda a, b: a @ b, lambda a, b: a @ b,
+      [(2, 3, 4), (1, 4, 5)]),
+    Op("matmul_batch_broadcast_left", lambda a, b: tg.matmul(a, b), lambda a, b: a @ b,
+      [(1, 3, 4), (2, 4, 2)], torch_fn=lambda T, a, b: T.matmul(a, b)),
+    Op("matmul_3d_2d_fn", lambda a, b: tg.matmul(a, b), lambda a, b: a @ b,
+      [(2, 3, 4), (4, 5)], torch_fn=lambda T, a, b: T.matmul(a, b)),
+    Op("matmul_1d_3d_fn", lambda a, b: tg.matmul(a, b), lambda a, b: a @ b,
+      [(3,), (2, 3, 4)], torch_fn=lambda T, a, b: T.matmul(a, b)),
+    Op("matmul_4d_4d", lambda a, b: a @ b, lambda a, b: a @ b, [(2, 1, 2, 3), (1, 2, 3, 2)]),
+    Op("outer", lambda a, b: tg.outer(a, b), np.outer, [(3,), (4,)],
+      torch_fn=lambda T, a, b: T.outer(a, b)),
+    Op("outer_method", lambda a, b: a.outer(b), np.outer, [(2,), (3,)]),
+    Op("outer_same", lambda a: tg.outer(a, a), lambda a: np.outer(a, a), [(3,)],
+      torch_fn=lambda T, a: T.outer(a, a)),
+    Op("dot", lambda a, b: tg.dot(a, b), np.dot, [(5,), (5,)],
+      torch_fn=lambda T, a, b: T.dot(a, b)),
+    Op("dot_method", lambda a, b: a.dot(b), np.dot, [(3,), (3,)]),
+    Op("dot_same", lambda a: tg.dot(a, a), lambda a: np.dot(a, a), [(4,)],
+      torch_fn=lambda T, a: T.dot(a, a)),
+    Op("matrix_exp", lambda a: tg.matrix_exp(a), _expm, [(3, 3)], "unit",
+      torch_fn=lambda T, a: T.matrix_exp(a)),
+    Op("matrix_exp_1x1", lambda a: tg.matrix_exp(a), _expm, [(1, 1)],
+      torch_fn=lambda T, a: T.matrix_exp(a)),
+    Op("matrix_exp_2x2", lambda a: tg.matrix_exp(a), _expm, [(2, 2)],
+      torch_fn=lambda T, a: T.matrix_exp(a)),
+    Op("matrix_exp_5x5", lambda a: tg.matrix_exp(a), _expm, [(5, 5)],
+      torch_fn=lambda T, a: T.matrix_exp(a)),
+    Op("matrix_exp_large_norm", lambda a: tg.matrix_exp(a * 3.0), lambda a: _expm(a * 3.0),
+      [(4, 4)], "unit", torch_fn=lambda T, a: T.matrix_exp(a * 3.0)),
+    Op("matrix_exp_skew", lambda a: tg.matrix_exp(a - a.T), lambda a: _expm(a - a.T), [(3, 3)],
+      torch_fn=lambda T, a: T.matrix_exp(a - a.T)),
+    # --- dtype conversions (round trips, so the table's dtype rules hold) ------
+    Op("double_roundtrip", lambda a: (a.double() * 3.0).to(a.dtype),
+      lambda a: (a.astype(np.float64) * 3.0).astype(a.dtype), [(2, 3)]),
+    Op("to_same_dtype", lambda a: a.to(a.dtype).exp(), np.exp, [(3,)]),
+    Op("to_float64_roundtrip", lambda a, b: a.to(tg.float64).to(a.dtype) * b.double().to(b.dtype),
+      lambda a, b: a * b, [(2, 2), (2, 2)],
+      torch_fn=lambda T, a, b: a.to(T.float64).to(a.dtype) * b.double().to(b.dtype)),
     # --- composites --------------------------------------------------------
     Op("linear_sigmoid_mean", lambda x, w, b: tg.sigmoid(x @ w + b).mean(),
       lambda x, w, b: _sigmoid(x @ w + b).mean(), [(3, 4), (4, 2), (2,)],
@@ -255,6 +631,8 @@ def make_arrays(op, dtype=np.float64):
             a = rng.uniform(0.5, 2.0, shape)
         elif domain == "nonzero":
             a = rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+        elif domain == "unit":
+            a = rng.uniform(-1.0, 1.0, shape)
         elif domain == "int":
             a = rng.integers(-2, 3, shape).astype(np.float64)
         else:
@@ -310,6 +688,28 @@ def test_op_db_covers_the_required_ops():
                      "mul_0d_tensor", "mul_scalar_left", "where"]:
         assert required in names
     assert len(names) == len(OP_DB), "duplicate names in OP_DB"
+
+
+def test_op_db_covers_the_newer_ops():
+    names = {op.name for op in OP_DB}
+    for required in ["sqrt", "sqrt_fn", "sin", "sin_fn", "cos", "cos_fn", "abs", "abs_fn",
+                     "softplus", "softplus_fn", "softplus_beta", "softplus_threshold", "clamp",
+                     "clamp_fn", "clamp_min", "clamp_max", "maximum", "minimum", "max_binary",
+                     "where", "max_all", "max_all_fn", "max_dim", "max_dim_negative_keepdim",
+                     "min_all", "min_dim", "var_all", "var_dim", "var_biased", "var_keepdim",
+                     "var_correction", "logsumexp", "logsumexp_keepdim", "norm", "norm_fro",
+                     "norm_2_dim", "norm_1", "norm_inf", "norm_3", "softmax", "softmax_fn",
+                     "log_softmax", "log_softmax_fn", "view", "flatten", "flatten_fn",
+                     "permute", "permute_fn", "squeeze", "squeeze_dim", "squeeze_fn",
+                     "unsqueeze", "unsqueeze_fn", "expand", "expand_keep", "cat", "cat_dim1",
+                     "stack", "stack_dim1", "index_int", "index_negative", "index_slice",
+                     "index_slice_step", "index_ellipsis", "index_none", "index_int_tensor",
+                     "index_numpy_array", "index_list", "index_repeated", "index_rows_cols",
+                     "index_rows_cols_broadcast", "index_slice_then_list",
+                     "index_all_then_array", "matmul_batch_broadcast_1", "matmul_3d_2d_fn",
+                     "matmul_1d_3d_fn", "outer", "dot", "matrix_exp", "double_roundtrip",
+                     "to_float64_roundtrip"]:
+        assert required in names, required
 
 
 # --- (a) forward against NumPy -------------------------------------------------
@@ -391,6 +791,79 @@ def test_gradgradcheck(op):
     assert tg.autograd.gradgradcheck(op.fn, ts) is True
 
 
+# --- (c) forward mode: jvp against directional finite differences of NumPy -------
+
+
+def tangents_for(op, arrays):
+    rng = _rng(op, salt=2)
+    return [rng.standard_normal(a.shape).astype(a.dtype) for a in arrays]
+
+
+def _jvp_of(op, arrays, tangents):
+    """tapegrad's (value, J·v) for op.fn, differentiating every input but op.nondiff
+    (held constant). A single differentiable input goes in as a bare tensor."""
+    diff = [i for i in range(len(arrays)) if i not in op.nondiff]
+    fixed = make_tensors(op, arrays, requires_grad=False)
+
+    def f(*xs):
+        args = list(fixed)
+        for i, x in zip(diff, xs):
+            args[i] = x
+        return op.fn(*args)
+
+    inputs = [tg.tensor(arrays[i]) for i in diff]
+    v = [tg.tensor(tangents[i]) for i in diff]
+    if len(diff) == 1:
+        return tg.autograd.functional.jvp(f, inputs[0], v[0])
+    return tg.autograd.functional.jvp(f, tuple(inputs), tuple(v))
+
+
+@pytest.mark.parametrize("op", DIFF_OPS, ids=str)
+def test_jvp_matches_numpy_directional_differences(op):
+    arrays = make_arrays(op, np.float64)
+    v = tangents_for(op, arrays)
+    for i in op.nondiff:
+        v[i] = np.zeros_like(v[i])
+    value, jv = _jvp_of(op, arrays, v)
+    expected_value = np.asarray(op.ref(*arrays))
+    assert isinstance(value, tg.Tensor) and isinstance(jv, tg.Tensor)
+    assert value.shape == expected_value.shape and jv.shape == expected_value.shape
+    assert value.dtype == tg.float64 and jv.dtype == tg.float64
+    assert not value.requires_grad and not jv.requires_grad
+    np.testing.assert_allclose(value.numpy(), expected_value, rtol=1e-12, atol=1e-14)
+    eps = 1e-6
+    plus = op.ref(*[a + eps * t for a, t in zip(arrays, v)])
+    minus = op.ref(*[a - eps * t for a, t in zip(arrays, v)])
+    numerical = (np.asarray(plus) - np.asarray(minus)) / (2 * eps)
+    np.testing.assert_allclose(jv.numpy(), numerical, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", DIFF_OPS, ids=str)
+def test_jvp_is_linear_in_the_tangent(op):
+    # J·(2u - 3w) == 2 J·u - 3 J·w, and J·0 == 0: forward mode, not a difference quotient
+    arrays = make_arrays(op, np.float64)
+    u = tangents_for(op, arrays)
+    w = [np.roll(t.reshape(-1), 1).reshape(t.shape) for t in u]
+    for i in op.nondiff:
+        u[i] = w[i] = np.zeros_like(u[i])
+    ju = _jvp_of(op, arrays, u)[1].numpy()
+    jw = _jvp_of(op, arrays, w)[1].numpy()
+    jc = _jvp_of(op, arrays, [2 * a - 3 * b for a, b in zip(u, w)])[1].numpy()
+    np.testing.assert_allclose(jc, 2 * ju - 3 * jw, rtol=1e-10, atol=1e-12)
+    j0 = _jvp_of(op, arrays, [np.zeros_like(a) for a in arrays])[1].numpy()
+    np.testing.assert_array_equal(j0, np.zeros_like(j0))
+
+
+@pytest.mark.parametrize("op", [op for op in OP_DB if not op.differentiable], ids=str)
+def test_jvp_of_comparisons_is_zero(op):
+    # piecewise constant: the tangent of a comparison is 0 (PyTorch gives no tangent)
+    arrays = make_arrays(op, np.float64)
+    value, jv = _jvp_of(op, arrays, tangents_for(op, arrays))
+    np.testing.assert_array_equal(value.numpy(), np.asarray(op.ref(*arrays)))
+    assert jv.shape == value.shape
+    np.testing.assert_array_equal(jv.numpy(), np.zeros(value.shape))
+
+
 # --- (d) float32 close to float64 ----------------------------------------------
 
 
@@ -443,6 +916,29 @@ def test_matches_torch(op, dtype, torch):
             continue
         assert g.dtype == tgrad.dtype
         np.testing.assert_allclose(g, tgrad, **_TOL[dtype], err_msg=f"gradient of input {i}")
+
+
+@pytest.mark.parametrize("op", DIFF_OPS, ids=str)
+def test_jvp_matches_torch(op, torch):
+    arrays = make_arrays(op, np.float64)
+    v = tangents_for(op, arrays)
+    diff = [i for i in range(len(arrays)) if i not in op.nondiff]
+    fixed = [torch.from_numpy(a.copy()) for a in arrays]
+
+    def f(*xs):
+        args = list(fixed)
+        for i, x in zip(diff, xs):
+            args[i] = x
+        return op.torch_fn(torch, *args) if op.torch_fn else op.fn(*args)
+
+    _, t_jv = torch.autograd.functional.jvp(
+        f, tuple(torch.from_numpy(arrays[i].copy()) for i in diff),
+        tuple(torch.from_numpy(v[i].copy()) for i in diff))
+    for i in op.nondiff:
+        v[i] = np.zeros_like(v[i])
+    _, jv = _jvp_of(op, arrays, v)
+    assert jv.shape == tuple(t_jv.shape)
+    np.testing.assert_allclose(jv.numpy(), t_jv.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("op", [op for op in OP_DB if not op.differentiable], ids=str)

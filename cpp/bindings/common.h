@@ -14,6 +14,7 @@ namespace py = pybind11;
 
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
+void bind_optim(py::module_& m);
 
 // A Python operand (Tensor, bool, int, float or NumPy scalar) as a tensor
 // shaped for an op with `like`; false when the type is not supported.

@@ -21,6 +21,7 @@ PYBIND11_MODULE(_core, m) {
   });
   bind_tensor(m);
   bind_ops(m);
+  bind_optim(m);
   m.def("_load_blas", &load_blas, py::arg("path"),
         "Load OpenBLAS from the given shared library; False if it cannot be used.");
   m.def("_blas_loaded", &blas_loaded);

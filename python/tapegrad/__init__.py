@@ -11,6 +11,7 @@ from tapegrad import (
     _blas,  # noqa: F401  (loads OpenBLAS before any product runs)
     autograd,
     nn,
+    optim,
     utils,
 )
 from tapegrad._core import (
@@ -94,6 +95,7 @@ __all__ = [
     "is_grad_enabled",
     "autograd",
     "nn",
+    "optim",
     "utils",
     "save",
     "load",

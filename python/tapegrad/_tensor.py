@@ -271,9 +271,9 @@ def _repr(self):
 def _iter(self):
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
-    data = self.detach()._numpy_data()
-    for row in data:
-        yield tensor(row)
+    # differentiable rows, as PyTorch's
+    for i in range(self.shape[0]):
+        yield self[i]
 
 
 def _array(self, dtype=None, copy=None):

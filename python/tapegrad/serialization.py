@@ -33,7 +33,9 @@ A NODE encodes one value:
 
 A dict is never stored as a bare JSON object, so every JSON object in a NODE is one
 of the one-key tagged forms above. A tensor that appears several times in ``obj`` is
-stored once and loads as one tensor. NumPy scalars are saved as Python numbers.
+stored once and loads as one tensor. NumPy scalars are saved as Python numbers, and
+subclasses as their base type: an ``OrderedDict`` (as ``state_dict()`` returns) loads
+as a ``dict`` with the same order, a named tuple as a tuple.
 
 ``save`` writes a temporary file next to the target, flushes it to disk and renames
 it over the target, so the target holds either the old or the new contents, whole.
@@ -171,8 +173,9 @@ def save(obj, f):
     path = _fspath(f, "save")
     encoder = _Encoder()
     root = encoder.encode(obj, "obj")
+    # ASCII JSON (non-ASCII text as \u escapes) encodes any str, even lone surrogates
     header = json.dumps({"object": root, "tensors": encoder.tensors}, allow_nan=False,
-                        ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                        separators=(",", ":")).encode("ascii")
 
     directory = os.path.dirname(os.path.abspath(path))
     tmp, fd = _create_temporary(directory, os.path.basename(path))
@@ -269,7 +272,7 @@ class _Decoder:
         self._loaded = {}  # tensor index -> Tensor, so a shared tensor loads once
 
     def fail(self, problem):
-        return CorruptFileError(f"load: {self.path!r} {problem}")
+        return CorruptFileError(f"load: '{self.path}' {problem}")
 
     def decode(self):
         blob = self.blob

@@ -138,7 +138,9 @@ class DataLoader:
             order = np.argsort(rand(n, dtype=dtype.float64).numpy(), kind="stable")
         else:
             order = np.arange(n, dtype=np.int64)
-        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        # rows straight from the tensors, unless a subclass changes what a sample is
+        fast = (isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+                and type(self.dataset).__getitem__ is TensorDataset.__getitem__)
         collate = self.collate_fn or default_collate
         for b in range(len(self)):
             index = order[b * self.batch_size:(b + 1) * self.batch_size]

@@ -1,0 +1,203 @@
+// Fused optimizer steps. Every rule reads each element of the parameter, its
+// gradient and its state once and writes them once; the arithmetic follows
+// PyTorch's single-tensor implementations step by step (in the parameter's
+// dtype, with hyperparameters folded in double), so trajectories match.
+#include <cmath>
+#include <string>
+
+#include "../ops/kernels.h"
+#include "tapegrad/optim.h"
+
+namespace tapegrad {
+
+namespace {
+
+// Checks that state tensor `t` (if required) matches parameter `p`.
+void check_like(const Tensor& p, const Tensor& t, const char* op, const char* what, size_t i) {
+  if (!t)
+    throw ValueError(std::string(op) + ": missing " + what + " for parameter " + std::to_string(i));
+  if (t->shape != p->shape || t->dtype != p->dtype)
+    throw ValueError(std::string(op) + ": " + what + " of parameter " + std::to_string(i) +
+                     " has shape " + shape_str(t->shape) + " and dtype " + dtype_name(t->dtype) +
+                     ", expected " + shape_str(p->shape) + " and " + dtype_name(p->dtype));
+}
+
+void check_lists(const TensorList& params, const TensorList& grads, const char* op) {
+  if (grads.size() != params.size())
+    throw ValueError(std::string(op) + ": got " + std::to_string(grads.size()) +
+                     " gradients for " + std::to_string(params.size()) + " parameters");
+  for (size_t i = 0; i < params.size(); ++i) {
+    check_defined(params[i], op);
+    check_floating(params[i], op);
+    check_like(params[i], grads[i], op, "gradient", i);
+  }
+}
+
+template <class T>
+T* data(const Tensor& t) {
+  return t ? t->data<T>() : nullptr;
+}
+
+// Runs body(begin, end) over each parameter's elements with T its C++ type.
+template <class Body>
+void for_each_param(const TensorList& params, const char* op, Body body) {
+  for (size_t i = 0; i < params.size(); ++i)
+    dispatch_floating(params[i]->dtype, op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      parallel_for(params[i]->numel, [&](int64_t lo, int64_t hi) { body(T{}, i, lo, hi); });
+    });
+}
+
+}  // namespace
+
+void sgd_step(const TensorList& params, const TensorList& grads, const TensorList& bufs,
+              const std::vector<bool>& fresh, double lr, double momentum, double dampening,
+              double weight_decay, bool nesterov, bool maximize) {
+  check_lists(params, grads, "sgd");
+  if (momentum != 0)
+    for (size_t i = 0; i < params.size(); ++i) check_like(params[i], bufs[i], "sgd", "momentum_buffer", i);
+  for_each_param(params, "sgd", [&](auto zero, size_t i, int64_t lo, int64_t hi) {
+    using T = decltype(zero);
+    T *p = data<T>(params[i]), *g = data<T>(grads[i]), *b = data<T>(bufs.empty() ? nullptr : bufs[i]);
+    const T wd = T(weight_decay), mom = T(momentum), damp = T(1 - dampening), step = T(-lr);
+    const bool first = momentum != 0 && fresh[i];
+    for (int64_t k = lo; k < hi; ++k) {
+      T d = maximize ? -g[k] : g[k];
+      if (weight_decay != 0) d = d + wd * p[k];
+      if (momentum != 0) {
+        b[k] = first ? d : b[k] * mom + damp * d;
+        d = nesterov ? d + mom * b[k] : b[k];
+      }
+      p[k] = p[k] + step * d;
+    }
+  });
+}
+
+void adam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+               const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs,
+               const std::vector<double>& steps, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bool amsgrad, bool decoupled, bool maximize) {
+  const char* op = decoupled ? "adamw" : "adam";
+  check_lists(params, grads, op);
+  if (steps.size() != params.size()) throw ValueError(std::string(op) + ": one step count per parameter expected");
+  for (size_t i = 0; i < params.size(); ++i) {
+    check_like(params[i], exp_avgs[i], op, "exp_avg", i);
+    check_like(params[i], exp_avg_sqs[i], op, "exp_avg_sq", i);
+    if (amsgrad) check_like(params[i], max_exp_avg_sqs[i], op, "max_exp_avg_sq", i);
+  }
+  for_each_param(params, op, [&](auto zero, size_t i, int64_t lo, int64_t hi) {
+    using T = decltype(zero);
+    T *p = data<T>(params[i]), *g = data<T>(grads[i]);
+    T *m = data<T>(exp_avgs[i]), *v = data<T>(exp_avg_sqs[i]);
+    T* vmax = amsgrad ? data<T>(max_exp_avg_sqs[i]) : nullptr;
+    const double bias1 = 1 - std::pow(beta1, steps[i]), bias2 = 1 - std::pow(beta2, steps[i]);
+    const T step_size = T(lr / bias1), bias2_sqrt = T(std::sqrt(bias2));
+    const T w1 = T(1 - beta1), b2 = T(beta2), w2 = T(1 - beta2), wd = T(weight_decay),
+            decay = T(1 - lr * weight_decay), e = T(eps);
+    for (int64_t k = lo; k < hi; ++k) {
+      T d = maximize ? -g[k] : g[k];
+      T w = p[k];
+      if (weight_decay != 0) {
+        if (decoupled)
+          w = w * decay;  // AdamW: decay the weight itself
+        else
+          d = d + wd * w;  // Adam: L2 penalty through the gradient
+      }
+      const T mk = m[k] + w1 * (d - m[k]);  // lerp towards d, as torch
+      const T vk = v[k] * b2 + w2 * d * d;
+      m[k] = mk;
+      v[k] = vk;
+      T second = vk;
+      if (amsgrad) {
+        vmax[k] = vmax[k] > vk ? vmax[k] : vk;
+        second = vmax[k];
+      }
+      const T denom = std::sqrt(second) / bias2_sqrt + e;
+      p[k] = w - step_size * (mk / denom);
+    }
+  });
+}
+
+void adagrad_step(const TensorList& params, const TensorList& grads, const TensorList& sums,
+                  const std::vector<double>& steps, double lr, double lr_decay,
+                  double weight_decay, double eps, bool maximize) {
+  check_lists(params, grads, "adagrad");
+  for (size_t i = 0; i < params.size(); ++i) check_like(params[i], sums[i], "adagrad", "sum", i);
+  for_each_param(params, "adagrad", [&](auto zero, size_t i, int64_t lo, int64_t hi) {
+    using T = decltype(zero);
+    T *p = data<T>(params[i]), *g = data<T>(grads[i]), *s = data<T>(sums[i]);
+    const T clr = T(lr / (1 + (steps[i] - 1) * lr_decay)), wd = T(weight_decay), e = T(eps);
+    for (int64_t k = lo; k < hi; ++k) {
+      T d = maximize ? -g[k] : g[k];
+      if (weight_decay != 0) d = d + wd * p[k];
+      s[k] = s[k] + d * d;
+      p[k] = p[k] - clr * (d / (std::sqrt(s[k]) + e));
+    }
+  });
+}
+
+void rmsprop_step(const TensorList& params, const TensorList& grads,
+                  const TensorList& square_avgs, const TensorList& grad_avgs,
+                  const TensorList& bufs, double lr, double alpha, double eps,
+                  double weight_decay, double momentum, bool centered, bool maximize) {
+  check_lists(params, grads, "rmsprop");
+  for (size_t i = 0; i < params.size(); ++i) {
+    check_like(params[i], square_avgs[i], "rmsprop", "square_avg", i);
+    if (centered) check_like(params[i], grad_avgs[i], "rmsprop", "grad_avg", i);
+    if (momentum > 0) check_like(params[i], bufs[i], "rmsprop", "momentum_buffer", i);
+  }
+  for_each_param(params, "rmsprop", [&](auto zero, size_t i, int64_t lo, int64_t hi) {
+    using T = decltype(zero);
+    T *p = data<T>(params[i]), *g = data<T>(grads[i]), *sq = data<T>(square_avgs[i]);
+    T* ga = centered ? data<T>(grad_avgs[i]) : nullptr;
+    T* b = momentum > 0 ? data<T>(bufs[i]) : nullptr;
+    const T a = T(alpha), w = T(1 - alpha), wd = T(weight_decay), e = T(eps), mom = T(momentum),
+            step = T(lr);
+    for (int64_t k = lo; k < hi; ++k) {
+      T d = maximize ? -g[k] : g[k];
+      if (weight_decay != 0) d = d + wd * p[k];
+      sq[k] = sq[k] * a + w * d * d;
+      T avg;
+      if (centered) {
+        ga[k] = ga[k] + w * (d - ga[k]);
+        avg = std::sqrt(sq[k] - ga[k] * ga[k]);
+      } else {
+        avg = std::sqrt(sq[k]);
+      }
+      avg = avg + e;
+      if (momentum > 0) {
+        b[k] = b[k] * mom + d / avg;
+        p[k] = p[k] - step * b[k];
+      } else {
+        p[k] = p[k] - step * (d / avg);
+      }
+    }
+  });
+}
+
+void adadelta_step(const TensorList& params, const TensorList& grads,
+                   const TensorList& square_avgs, const TensorList& acc_deltas, double lr,
+                   double rho, double eps, double weight_decay, bool maximize) {
+  check_lists(params, grads, "adadelta");
+  for (size_t i = 0; i < params.size(); ++i) {
+    check_like(params[i], square_avgs[i], "adadelta", "square_avg", i);
+    check_like(params[i], acc_deltas[i], "adadelta", "acc_delta", i);
+  }
+  for_each_param(params, "adadelta", [&](auto zero, size_t i, int64_t lo, int64_t hi) {
+    using T = decltype(zero);
+    T *p = data<T>(params[i]), *g = data<T>(grads[i]), *sq = data<T>(square_avgs[i]),
+      *acc = data<T>(acc_deltas[i]);
+    const T r = T(rho), w = T(1 - rho), wd = T(weight_decay), e = T(eps), step = T(lr);
+    for (int64_t k = lo; k < hi; ++k) {
+      T d = maximize ? -g[k] : g[k];
+      if (weight_decay != 0) d = d + wd * p[k];
+      sq[k] = sq[k] * r + w * d * d;
+      const T std_ = std::sqrt(sq[k] + e);
+      const T delta = std::sqrt(acc[k] + e) / std_ * d;
+      acc[k] = acc[k] * r + w * delta * delta;
+      p[k] = p[k] - step * delta;
+    }
+  });
+}
+
+}  // namespace tapegrad
