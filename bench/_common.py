@@ -256,12 +256,40 @@ def disturbed(others: float | None, threads: int) -> bool:
     return others > max(0, free) + 0.3
 
 
-def compare_quiet(fns: dict, *, threads: int = 1, retries: int = 2, **kw):
+def unreliable(timings: dict, others: float | None, threads: int,
+               max_spread: float = 0.25) -> bool:
+    """Whether a case's ratio shouldn't be trusted.
+
+    True when neighbours :func:`disturbed` it, or when any contender's repeats
+    spread by more than ``max_spread`` (IQR / median): noise that this VM's
+    own counters don't show (the host's other guests) still shows there.
+    """
+    return disturbed(others, threads) or any(t.spread > max_spread for t in timings.values())
+
+
+def wait_for_quiet(threads: int, patience: float, window: float = 0.25) -> float:
+    """Waits (at most ``patience`` s) until neighbours leave ``threads`` cores free.
+
+    Returns the seconds waited.
+    """
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < patience:
+        with OtherLoad() as load:
+            time.sleep(window)
+        if not disturbed(load.cores, threads):
+            break
+    return time.perf_counter() - t0
+
+
+def compare_quiet(fns: dict, *, threads: int = 1, retries: int = 2, patience: float = 5.0,
+                  **kw):
     """:func:`compare`, re-run (up to ``retries`` times) while neighbours disturb it.
 
-    Returns ``(timings, others, attempts)``: the timings of the attempt during
-    which other processes used the fewest cores, that load (see
-    :class:`OtherLoad`) and the number of attempts made.
+    Before each new attempt it waits up to ``patience`` s for the neighbours
+    to calm down (:func:`wait_for_quiet`). Returns ``(timings, others,
+    attempts)``: the timings of the attempt during which other processes used
+    the fewest cores, that load (see :class:`OtherLoad`) and the number of
+    attempts made.
     """
     best = None
     for attempt in range(1, retries + 2):
@@ -269,10 +297,11 @@ def compare_quiet(fns: dict, *, threads: int = 1, retries: int = 2, **kw):
             t = compare(fns, **kw)
         if best is None or (load.cores or 0) < (best[1] or 0):
             best = (t, load.cores, attempt)
-        if not disturbed(load.cores, threads):
+        if not disturbed(load.cores, threads) or attempt == retries + 1:
             break
-        print(f"[bench] neighbours used {load.cores:.2f} cores; measuring again",
-              file=sys.stderr, flush=True)
+        waited = wait_for_quiet(threads, patience)
+        print(f"[bench] neighbours used {load.cores:.2f} cores; waited {waited:.1f} s, "
+              f"measuring again", file=sys.stderr, flush=True)
     return best[0], best[1], attempt
 
 
@@ -409,8 +438,8 @@ COLUMNS = [
 
 #: What the less obvious columns mean, printed under the tables.
 LEGEND = ("±tg: interquartile range of tapegrad's repeats / median.  others: cores that other "
-          "processes kept busy during the case (disturbed cases are re-measured; a status "
-          "ending in ? stayed disturbed, so don't trust it).")
+          "processes kept busy during the case (disturbed cases are re-measured). A status "
+          "ending in ? was disturbed or spread > 25%: don't trust it, run again.")
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -477,7 +506,7 @@ def _looks_numeric(s: str) -> bool:
 def status(value: float | None, op: str, bound: float, noisy: bool = False) -> str:
     """``PASS``/``MISS`` for ``value op bound`` (``op`` is ``<=`` or ``>=``), ``n/a`` if missing.
 
-    ``noisy`` (the case was :func:`disturbed`) appends ``?``: don't trust it.
+    ``noisy`` (the case was :func:`unreliable`) appends ``?``: don't trust it.
     """
     if value is None:
         return "n/a"

@@ -118,7 +118,7 @@ def _row(case, timed, per=1, target=None):
     }
     if target is not None:
         row["target"] = f"tg/torch ≤ {target}"
-        row["status"] = C.status(row["tg/torch"], "<=", target, C.disturbed(others, 1))
+        row["status"] = C.status(row["tg/torch"], "<=", target, C.unreliable(t, others, 1))
     return row
 
 

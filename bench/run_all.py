@@ -9,6 +9,7 @@ a glance where tapegrad stands against PyTorch and NumPy on this machine.
 
 from __future__ import annotations
 
+import collections
 import glob
 import importlib
 import os
@@ -62,11 +63,15 @@ def main(argv=None) -> dict:
     C.print_table(rows, title="Combined (µs/op rows: ratio = tapegrad time / other time, lower "
                               "is better; GFLOP/s rows: ratio = tapegrad rate / other, higher "
                               "is better)")
-    verdicts = [r.get("status") for r in rows if r.get("target")]
-    summary = {s: verdicts.count(s) for s in ("PASS", "MISS", "n/a") if s in verdicts}
-    print("\ntargets: " + (", ".join(f"{v} {k}" for k, v in summary.items()) or "none"))
+    summary = collections.Counter(r.get("status") for r in rows if r.get("target"))
+    print("\ntargets: " + (", ".join(f"{v} {k}" for k, v in sorted(summary.items())) or "none")
+          + ("   (? = disturbed or noisy: run again)" if any("?" in k for k in summary) else ""))
+    for r in rows:
+        if r.get("status") == "MISS":
+            print(f"  MISS  {r['bench']}: {r['case']}  ({r['target']})")
     print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
-    payload = {"machine": machine, "quick": args.quick, "seconds": took, "results": results}
+    payload = {"machine": machine, "quick": args.quick, "seconds": took,
+               "targets": dict(summary), "results": results}
     if args.json:
         C.write_json(args.json, payload)
     return payload

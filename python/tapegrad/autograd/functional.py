@@ -212,7 +212,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         return tuple(zeros_like(x) if g is None else g for g, x in zip(grads, xs))
 
     result = jacobian(gradient, inputs, create_graph=create_graph)
-    return result if in_tuple else result[0]
+    # jacobian saw a tuple of inputs and a tuple of gradients: a tuple of tuples
+    return result if in_tuple else result[0][0]
 
 
 def _stack(ts):
