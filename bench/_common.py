@@ -65,6 +65,72 @@ def import_torch(num_threads: int | None = None):
     return torch
 
 
+def _openblas_threads(path: str, n: int | None = None) -> int | None:
+    """The thread count of the OpenBLAS at ``path``; first sets it to ``n`` if given."""
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError:
+        return None
+    stems, suffixes = ("scipy_openblas_", "openblas_"), ("64_", "", "_64")
+    if n is not None:
+        for name in (f"{s}set_num_threads{x}" for s in stems for x in suffixes):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = None
+                fn.argtypes = [ctypes.c_int]
+                fn(int(n))
+                break
+    return _call_first(lib, [f"{s}get_num_threads{x}" for s in stems for x in suffixes],
+                       ctypes.c_int)
+
+
+def set_openblas_threads(n: int) -> dict[str, int | None]:
+    """Sets the thread count of every loaded OpenBLAS; returns path → previous count.
+
+    NumPy's OpenBLAS reads ``OPENBLAS_NUM_THREADS`` only when it loads, but
+    its ``set_num_threads`` works at any time (tapegrad's is also set by
+    ``tg.set_num_threads``).
+    """
+    previous = {}
+    for path in _loaded_openblas_paths():
+        previous[path] = _openblas_threads(path)
+        _openblas_threads(path, n)
+    return previous
+
+
+class Threads:
+    """Context manager: runs its block with ``n`` threads in tapegrad, torch and OpenBLAS.
+
+    Sets ``tg.set_num_threads(n)``, ``torch.set_num_threads(n)`` (when torch is
+    given) and every loaded OpenBLAS (NumPy's too, :func:`set_openblas_threads`),
+    and restores all of them on exit, so that a bench run from ``run_all.py``
+    leaves the next one the thread counts it found.
+    """
+
+    def __init__(self, n: int, tg=None, torch=None):
+        self.n, self.tg, self.torch = int(n), tg, torch
+
+    def __enter__(self):
+        self._tg = self.tg.get_num_threads() if self.tg is not None else None
+        self._torch = self.torch.get_num_threads() if self.torch is not None else None
+        if self.tg is not None:
+            self.tg.set_num_threads(self.n)
+        if self.torch is not None:
+            self.torch.set_num_threads(self.n)
+        self._blas = set_openblas_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self._tg is not None:
+            self.tg.set_num_threads(self._tg)
+        if self._torch is not None:
+            self.torch.set_num_threads(self._torch)
+        for path, n in self._blas.items():
+            if n is not None:
+                _openblas_threads(path, n)
+        return False
+
+
 # ----------------------------------------------------------------- timing
 
 

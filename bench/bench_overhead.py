@@ -17,8 +17,18 @@ Cases:
   graph recording, and forward + ``backward()``; NumPy runs the same forward
   and, for the last, a hand-written backward. Reported per op (time / 10).
 
+* Indexing a 16×16 float32 tensor: ``t[i]``, ``t[2:10]``, ``t[idx]`` (an
+  int64 index tensor of 8 rows) and ``t[rows, cols]`` (two int64 index
+  tensors of 8), with and without ``requires_grad`` on ``t``. NumPy indexes
+  the same array (basic indexing gives it a view, advanced a copy).
+* Reductions of a 16×16 float32 tensor: ``sum()``, ``sum(dim=1)``,
+  ``mean()``, ``max(dim=1)`` (values and indices; NumPy: ``max`` and
+  ``argmax``) and ``logsumexp(1)`` (NumPy: the max-shifted formula), with and
+  without ``requires_grad``.
+
 Targets: ``a + b`` with graph recording ≤ 0.5× PyTorch's time; the chain's
-forward + backward ≤ 0.25× PyTorch's.
+forward + backward ≤ 0.25× PyTorch's. The indexing and reduction cases have
+no target; they are there to show where the per-op cost stands.
 """
 
 from __future__ import annotations
@@ -99,6 +109,75 @@ def check_chain_grads(tg, torch, arrays) -> dict:
     return out
 
 
+def _np_logsumexp(a, axis):
+    m = a.max(axis=axis, keepdims=True)
+    return np.log(np.exp(a - m).sum(axis=axis)) + m.squeeze(axis)
+
+
+#: name → (tapegrad/torch call, NumPy call); ``ix`` holds each library's index objects
+INDEX_OPS = {
+    "t[i]": (lambda t, ix: t[3], lambda a, ix: a[3]),
+    "t[2:10]": (lambda t, ix: t[2:10], lambda a, ix: a[2:10]),
+    "t[idx]": (lambda t, ix: t[ix["idx"]], lambda a, ix: a[ix["idx"]]),
+    "t[rows, cols]": (lambda t, ix: t[ix["rows"], ix["cols"]],
+                      lambda a, ix: a[ix["rows"], ix["cols"]]),
+}
+REDUCE_OPS = {
+    "sum()": (lambda t: t.sum(), lambda a: a.sum()),
+    "sum(dim=1)": (lambda t: t.sum(dim=1), lambda a: a.sum(axis=1)),
+    "mean()": (lambda t: t.mean(), lambda a: a.mean()),
+    "max(dim=1)": (lambda t: t.max(dim=1), lambda a: (a.max(axis=1), a.argmax(axis=1))),
+    "logsumexp(1)": (lambda t: t.logsumexp(1), lambda a: _np_logsumexp(a, 1)),
+}
+
+
+def _index_and_reduce_cases(tg, torch, rng):
+    """``(case, fns)`` for the indexing and reduction ops on a 16×16 float32 tensor."""
+    an = rng.standard_normal((16, 16)).astype(np.float32)
+    ix_np = {"idx": np.array([0, 2, 3, 5, 8, 11, 13, 15], dtype=np.int64),
+             "rows": np.array([0, 1, 3, 6, 7, 9, 12, 15], dtype=np.int64),
+             "cols": np.array([15, 2, 4, 4, 8, 0, 10, 1], dtype=np.int64)}
+    ix_tg = {k: tg.tensor(v) for k, v in ix_np.items()}
+    ix_th = {k: torch.tensor(v) for k, v in ix_np.items()} if torch is not None else None
+    out = []
+    for grad in (False, True):
+        t = tg.tensor(an, requires_grad=grad)
+        th = torch.tensor(an, requires_grad=grad) if torch is not None else None
+        label = "graph" if grad else "no grad"
+        for name, (op, np_op) in INDEX_OPS.items():
+            fns = {"tapegrad": lambda op=op, t=t: op(t, ix_tg),
+                   "torch": (lambda op=op, th=th: op(th, ix_th)) if th is not None else None,
+                   "numpy": lambda np_op=np_op: np_op(an, ix_np)}
+            out.append((f"{name}  [16×16] f32, {label}", fns))
+        for name, (op, np_op) in REDUCE_OPS.items():
+            fns = {"tapegrad": lambda op=op, t=t: op(t),
+                   "torch": (lambda op=op, th=th: op(th)) if th is not None else None,
+                   "numpy": lambda np_op=np_op: np_op(an)}
+            out.append((f"{name}  [16×16] f32, {label}", fns))
+    return out
+
+
+def check_index_and_reduce(tg, torch, rng) -> dict:
+    """Largest difference of each case's result (first output) from NumPy's and torch's."""
+    worst = {"max_abs_diff_vs_numpy": 0.0}
+    if torch is not None:
+        worst["max_abs_diff_vs_torch"] = 0.0
+
+    def first(r):
+        r = r[0] if isinstance(r, tuple) else r
+        return np.asarray(r.detach().numpy() if hasattr(r, "detach") else r, dtype=np.float64)
+
+    for _, fns in _index_and_reduce_cases(tg, torch, rng):
+        got = first(fns["tapegrad"]())
+        worst["max_abs_diff_vs_numpy"] = max(worst["max_abs_diff_vs_numpy"],
+                                             float(np.max(np.abs(got - first(fns["numpy"]())))))
+        if torch is not None:
+            worst["max_abs_diff_vs_torch"] = max(
+                worst["max_abs_diff_vs_torch"],
+                float(np.max(np.abs(got - first(fns["torch"]())))))
+    return worst
+
+
 def _timed(fns, opts):
     """:func:`_common.compare_quiet` (one thread: tiny ops don't use a second one)."""
     t, others, _ = C.compare_quiet(fns, threads=1, **opts)
@@ -123,9 +202,19 @@ def _row(case, timed, per=1, target=None):
 
 
 def run(quick: bool = False, repeats: int | None = None) -> dict:
-    """Runs every case; returns ``{"rows": [...], "notes": [...], "config": {...}}``."""
+    """Runs every case at 1 thread; returns ``{"rows": [...], "notes": [...], "config": {...}}``.
+
+    One thread in every library: a tiny op has nothing to split, and torch
+    opens a parallel region for some small reductions, whose wake-up costs
+    milliseconds when a neighbour holds the other core (see README.md).
+    """
     tg = C.import_tapegrad()
-    torch = C.import_torch(tg.get_num_threads())
+    torch = C.import_torch()
+    with C.Threads(1, tg, torch):
+        return _run(tg, torch, quick, repeats)
+
+
+def _run(tg, torch, quick, repeats) -> dict:
     repeats = repeats or (3 if quick else 11)
     min_time = 0.005 if quick else 0.02
     warmup = 0.01 if quick else 0.05
@@ -153,6 +242,9 @@ def run(quick: bool = False, repeats: int | None = None) -> dict:
                 case = f"a {sym} b  [{dims}] f32, {'graph' if grad else 'no grad'}"
                 target = TARGET_ADD_GRAD if (sym == "+" and grad) else None
                 rows.append(_row(case, t, target=target))
+
+    for case, fns in _index_and_reduce_cases(tg, torch, rng):
+        rows.append(_row(case, _timed(fns, opts)))
 
     arrays = _chain_inputs(rng)
     consts = {k: v for k, v in arrays.items() if k != "x"}
@@ -191,15 +283,23 @@ def run(quick: bool = False, repeats: int | None = None) -> dict:
         rows.append(_row(case, _timed(fns, opts), per=CHAIN_OPS, target=target))
 
     check = check_chain_grads(tg, torch, arrays)
+    check_ir = check_index_and_reduce(tg, torch, np.random.default_rng(1))
     notes = [
+        (f"threads: tapegrad {tg.get_num_threads()}, torch "
+         f"{torch.get_num_threads() if torch else '-'}, OpenBLAS 1 (set for this bench, then "
+         f"restored)"),
         (f"Python call floor (an empty lambda, inside every number): "
          f"{floor.median * 1e9:.0f} ns"),
         "chain rows are per op (call time / 10); numpy fwd+bwd is a hand-written backward",
         "chain gradient check: " + ", ".join(f"{k} {v:.2e}" for k, v in check.items()),
+        "indexing/reduction results check: " + ", ".join(f"{k} {v:.2e}"
+                                                        for k, v in check_ir.items()),
+        "indexing: idx, rows, cols are int64 index tensors of 8 entries (NumPy: int64 arrays); "
+        "t[i] and t[2:10] are views in NumPy and torch",
     ]
     if torch is None:
         notes.append("torch not installed: tg/torch ratios and targets are n/a")
-    return {"rows": rows, "notes": notes, "grad_check": check,
+    return {"rows": rows, "notes": notes, "grad_check": check, "result_check": check_ir,
             "config": {**opts, "quick": quick, "python_floor_s": floor.median,
                        "tapegrad_threads": tg.get_num_threads(),
                        "torch_threads": torch.get_num_threads() if torch else None}}

@@ -238,7 +238,8 @@ def _np_softmax(a):
 
 
 def _np_sigmoid(a):
-    return np.where(a >= 0, 1 / (1 + np.exp(-np.abs(a))), np.exp(-np.abs(a)) / (1 + np.exp(-np.abs(a))))
+    e = np.exp(-np.abs(a))  # never overflows
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _np_softplus(a):

@@ -120,6 +120,8 @@ def _norm(p=2.0, dim=None, keepdim=False):
         x = np.abs(a)
         if p == np.inf:
             return np.max(x, axis=dim, keepdims=keepdim)
+        if p == -np.inf:
+            return np.min(x, axis=dim, keepdims=keepdim)
         return np.sum(x ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
     return f
 
@@ -411,6 +413,12 @@ OP_DB = [
     Op("norm_1_5_dim_keepdim", lambda a: tg.norm(a, p=1.5, dim=0, keepdim=True),
       _norm(1.5, 0, True), [(3, 4)], "nonzero",
       torch_fn=lambda T, a: T.norm(a, p=1.5, dim=0, keepdim=True)),
+    Op("norm_0_5", lambda a: tg.norm(a, p=0.5, dim=1), _norm(0.5, 1), [(3, 4)], "nonzero",
+      torch_fn=lambda T, a: T.norm(a, p=0.5, dim=1)),
+    Op("norm_negative_p", lambda a: tg.norm(a, p=-1.0), _norm(-1.0), [(2, 3)], "nonzero",
+      torch_fn=lambda T, a: T.norm(a, p=-1.0)),
+    Op("norm_negative_inf", lambda a: tg.norm(a, p=-float("inf"), dim=0), _norm(-np.inf, 0),
+      [(3, 4)], "nonzero", torch_fn=lambda T, a: T.norm(a, p=-float("inf"), dim=0)),
     Op("norm_dim_tuple", lambda a: tg.norm(a, dim=(0, 2)), _norm(2.0, (0, 2)), [(2, 3, 4)],
       torch_fn=lambda T, a: T.norm(a, dim=(0, 2))),
     # --- softmax / log_softmax ----------------------------------------------

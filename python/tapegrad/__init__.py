@@ -10,6 +10,7 @@
 from tapegrad import (
     _blas,  # noqa: F401  (loads OpenBLAS before any product runs)
     autograd,
+    datasets,
     nn,
     optim,
     utils,
@@ -18,9 +19,11 @@ from tapegrad._core import (
     Tensor,
     dtype,
     get_num_threads,
+    get_rng_state,
     is_grad_enabled,
     manual_seed,
     set_num_threads,
+    set_rng_state,
 )
 from tapegrad._grad_mode import enable_grad, no_grad, set_grad_enabled
 from tapegrad._tensor import (  # noqa: A004 (PyTorch's names)
@@ -87,6 +90,8 @@ __all__ = [
     "float64",
     "int64",
     "manual_seed",
+    "get_rng_state",
+    "set_rng_state",
     "set_num_threads",
     "get_num_threads",
     "no_grad",
@@ -94,6 +99,7 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "autograd",
+    "datasets",
     "nn",
     "optim",
     "utils",

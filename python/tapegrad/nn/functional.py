@@ -123,6 +123,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: expected input of shape (C,), (N, C) or (N, C, d...), "
+                         "got a 0-d tensor")
+    if target.dtype.is_floating_point and tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"cross_entropy: probability targets must have the input's shape "
+                         f"{input.shape}, got {target.shape}")
     if input.ndim == 1:  # unbatched (C,)
         out = cross_entropy(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index,
                             reduction, label_smoothing)

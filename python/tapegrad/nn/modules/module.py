@@ -47,7 +47,8 @@ class Module:
             raise AttributeError("cannot assign to a Module before Module.__init__() call")
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            if name not in params:  # a new name; a reassigned one keeps its place
+                self._forget(name)
             params[name] = value
         elif name in params:
             if value is not None:

@@ -47,6 +47,17 @@ class ParametrizationList(ModuleList):
             x = m(x)
         return x
 
+    def right_inverse(self, value):
+        """Assigning to the parametrized attribute sets the original to the right
+        inverse of ``value`` (as PyTorch's parametrize does)."""
+        with no_grad():
+            for m in reversed(list(self)):
+                if not hasattr(m, "right_inverse"):
+                    raise RuntimeError(f"parametrization {type(m).__name__} has no "
+                                       "right_inverse: the attribute cannot be assigned")
+                value = m.right_inverse(value)
+            self.original.copy_(value)
+
 
 def _parametrized_class(module):
     cls = type(module)
@@ -79,16 +90,19 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     if not is_parametrized(module):
         module.parametrizations = ModuleDict()
     delattr(module, tensor_name)
+    plist = ParametrizationList([parametrization], original, unsafe)
     if not unsafe:
+        # P(right_inverse(w)) is what the attribute will be: it must be a tensor
         with no_grad():
-            check = parametrization(original.detach())
+            check = plist()
         if not isinstance(check, Tensor):
             raise ValueError("register_parametrization: the parametrization must return a "
-                             "Tensor")
-    plist = ParametrizationList([parametrization], original, unsafe)
+                             f"Tensor, got {type(check).__name__}")
     module.parametrizations[tensor_name] = plist
     cls = _parametrized_class(module)
-    setattr(cls, tensor_name, property(lambda self: self.parametrizations[tensor_name]()))
+    setattr(cls, tensor_name, property(
+        lambda self: self.parametrizations[tensor_name](),
+        lambda self, value: self.parametrizations[tensor_name].right_inverse(value)))
     return module
 
 

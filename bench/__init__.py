@@ -1,0 +1,1 @@
+"""tapegrad's microbenchmarks (run them with ``tapegrad bench``)."""

@@ -1,0 +1,5 @@
+import sys
+
+from tapegrad.cli import main
+
+sys.exit(main())
