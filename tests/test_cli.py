@@ -116,7 +116,8 @@ def test_constant_schedule_runs_can_be_extended(tmp_path):
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):
-    assert run("train", "--epochs", "1", "--quiet", "--save", str(tmp_path / "c.tg")).returncode == 0
+    saved = run("train", "--epochs", "1", "--quiet", "--save", str(tmp_path / "c.tg"))
+    assert saved.returncode == 0
     r = run("train", "--epochs", "2", "--hidden", "16", "--resume", str(tmp_path / "c.tg"))
     assert r.returncode == 2 and "settings" in r.stderr
 
