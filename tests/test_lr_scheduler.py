@@ -308,9 +308,8 @@ def test_resume_with_last_epoch_matches_torch(torch):
                          ("CosineAnnealingLR", dict(T_max=6, eta_min=0.01)),
                          ("LambdaLR", dict(lr_lambda=lambda e: 0.8 ** e))]:
         seqs = []
-        for lib, module, make in [(torch, torch.optim.lr_scheduler,
-                                   lambda: torch_optimizer(torch)),
-                                  (tg, lr_scheduler, tg_optimizer)]:
+        for module, make in [(torch.optim.lr_scheduler, lambda: torch_optimizer(torch)),
+                             (lr_scheduler, tg_optimizer)]:
             opt = make()
             sched = getattr(module, name)(opt, **kwargs)
             lr_sequence(opt, sched, 4)  # now at epoch 5

@@ -165,7 +165,7 @@ void bind_ops(py::module_& m) {
       .def("softmax", &softmax, py::arg("dim"))
       .def("log_softmax", &log_softmax, py::arg("dim"))
       .def("view",
-           [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "view")); })
+           [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "view"), "view"); })
       .def("flatten", &flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
       .def("permute",
            [](const Tensor& x, py::args dims) { return permute(x, to_shape(dims, "permute")); })
@@ -298,9 +298,9 @@ void bind_ops(py::module_& m) {
     if (tangent->shape != x->shape)
       throw ValueError("jvp: tangent of shape " + shape_str(tangent->shape) +
                        " does not match the input of shape " + shape_str(x->shape));
-    Tensor dual = alias(x, x->shape);
-    dual->requires_grad = x->requires_grad;
-    dual->grad_fn = x->grad_fn;
+    // a view of x through an identity node, so that under create_graph the
+    // tangents computed from it stay differentiable with respect to x
+    Tensor dual = x->requires_grad ? reshape(x, x->shape) : alias(x, x->shape);
     dual->tangent = to_dtype(tangent, x->dtype);
     return dual;
   });

@@ -255,6 +255,10 @@ void bind_tensor(py::module_& m) {
   m.def("_rand", [](const Shape& s, DType dt) { return rand(s, dt); });
   m.def("_randn", [](const Shape& s, DType dt) { return randn(s, dt); });
   m.def("manual_seed", &manual_seed, py::arg("seed"), "Seed tapegrad's random generator.");
+  m.def("get_rng_state", &get_rng_state,
+        "The random generator's state (a string), for set_rng_state.");
+  m.def("set_rng_state", &set_rng_state, py::arg("state"),
+        "Restores a state returned by get_rng_state.");
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
 

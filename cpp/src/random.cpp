@@ -2,6 +2,8 @@
 #include <cmath>
 #include <mutex>
 #include <random>
+#include <sstream>
+#include <string>
 
 #include "ops/kernels.h"
 #include "tapegrad/tensor.h"
@@ -21,6 +23,23 @@ inline double uniform01(std::mt19937_64& g) { return (g() >> 11) * (1.0 / 900719
 void manual_seed(uint64_t seed) {
   std::lock_guard<std::mutex> lock(generator_mutex);
   generator().seed(seed);
+}
+
+std::string get_rng_state() {
+  std::lock_guard<std::mutex> lock(generator_mutex);
+  std::ostringstream os;
+  os << generator();
+  return os.str();
+}
+
+void set_rng_state(const std::string& state) {
+  std::mt19937_64 restored;
+  std::istringstream is(state);
+  is >> restored;
+  if (is.fail())
+    throw ValueError("set_rng_state: the state is not one returned by get_rng_state");
+  std::lock_guard<std::mutex> lock(generator_mutex);
+  generator() = restored;
 }
 
 Tensor rand(const Shape& shape, DType dt) {

@@ -79,7 +79,8 @@ def getitem(x, key):
         else:
             raise TypeError(f"index: unsupported index of type {type(k).__name__}")
         i += 1
-    return out
+    # x[:] and x[...] are new tensors (views), never x itself, as in PyTorch
+    return out.view(out.shape) if out is x else out
 
 
 def _advanced(x, dim, group):
@@ -103,5 +104,7 @@ def _advanced(x, dim, group):
         if x.numel() == 0:
             merged[dim] = int(np.prod(sizes))
         x = x.reshape(merged)
-    index = _core._from_numpy(np.ascontiguousarray(linear), _core.dtype.int64, True)
+    # np.array, not np.ascontiguousarray: a 0-d index must stay 0-d (it drops the dim)
+    index = _core._from_numpy(np.array(linear, dtype=np.int64, order="C"), _core.dtype.int64,
+                              True)
     return _core._index_select(x, dim, index), dim + linear.ndim

@@ -66,7 +66,8 @@ Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
 // shape.cpp
-Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 allowed
+Tensor reshape(const Tensor& x, const Shape& shape,
+               const char* op = "reshape");  // one -1 allowed
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
 Tensor broadcast_to(const Tensor& x, const Shape& shape);

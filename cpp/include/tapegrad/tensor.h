@@ -95,6 +95,9 @@ Tensor eye(int64_t n, int64_t m, DType dt);
 Tensor rand(const Shape& shape, DType dt);
 Tensor randn(const Shape& shape, DType dt);
 void manual_seed(uint64_t seed);
+// The generator's full state as text, to save in a checkpoint and restore.
+std::string get_rng_state();
+void set_rng_state(const std::string& state);
 // A tensor that shares `t`'s storage under another shape (same numel).
 Tensor alias(const Tensor& t, const Shape& shape);
 // A copy with fresh storage, outside autograd.

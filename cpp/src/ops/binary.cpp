@@ -290,11 +290,13 @@ static Tensor extremum(const Tensor& a_in, const Tensor& b_in, bool is_max) {
     if (y != y) return y;
     return is_max ? (x > y ? x : y) : (x < y ? x : y);
   });
-  // weight of a's side: 1 where a wins, 1/2 on a tie, 0 where b wins
+  // weight of a's side: 1 − [b wins] − ½[tie], as PyTorch: 1 where a wins,
+  // ½ on a tie, 0 where b wins, and 1 when either is NaN
   auto weight_a = [is_max](const Tensor& a, const Tensor& b) {
-    Tensor wins = compare(a, b, is_max ? Compare::gt : Compare::lt);
+    Tensor loses = compare(a, b, is_max ? Compare::lt : Compare::gt);
     Tensor ties = compare(a, b, Compare::eq);
-    return add(wins, mul(ties, scalar_tensor(0.5, ties->dtype)));
+    return sub(sub(scalar_tensor(1.0, ties->dtype), loses),
+               mul(ties, scalar_tensor(0.5, ties->dtype)));
   };
   forward_ad(out, {&a, &b}, [&](const Grads& t) {
     Tensor wa = weight_a(a, b), wb = weight_a(b, a);

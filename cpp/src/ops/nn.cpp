@@ -23,8 +23,10 @@ static void softmax_kernel(const T* x, T* y, int64_t outer, int64_t r, int64_t i
       const T m = r ? in.template maxCoeff<Eigen::PropagateNaN>() : T(0);
       exp_into(in - m, out);
       const T s = out.sum();
+      // (x − m) − log s, not x − (m + log s): the shift is exact, and the
+      // sum would round at the magnitude of x
       if (log)
-        out = in - (m + std::log(s));
+        out = (in - m) - std::log(s);
       else
         out *= T(1) / s;
     }
@@ -47,9 +49,10 @@ static void softmax_kernel(const T* x, T* y, int64_t outer, int64_t r, int64_t i
       s += out;
     }
     if (log) {
-      Arr lse = m + s.log();
+      Arr log_s = s.log();
       for (int64_t k = 0; k < r; ++k)
-        Eigen::Map<Arr>(yb + k * inner, inner) = Eigen::Map<const Arr>(xb + k * inner, inner) - lse;
+        Eigen::Map<Arr>(yb + k * inner, inner) =
+            (Eigen::Map<const Arr>(xb + k * inner, inner) - m) - log_s;
     } else {
       Arr inv = s.inverse();
       for (int64_t k = 0; k < r; ++k) Eigen::Map<Arr>(yb + k * inner, inner) *= inv;
@@ -314,9 +317,10 @@ Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int6
       Eigen::Map<const Arr> row(px + i * c, c);
       const T m = c ? row.template maxCoeff<Eigen::PropagateNaN>() : T(0);
       exp_into(row - m, e);
-      const T l = m + std::log(e.sum());
-      lse->data<T>()[i] = l;
-      out->data<T>()[i] = pt[i] == ignore_index ? T(0) : l - row[pt[i]];
+      const T log_s = std::log(e.sum());
+      lse->data<T>()[i] = m + log_s;
+      // (m − x_y) + log s keeps the precision that m + log s − x_y loses
+      out->data<T>()[i] = pt[i] == ignore_index ? T(0) : (m - row[pt[i]]) + log_s;
     }
   });
   forward_ad(out, {&logits}, [&](const Grads& t) {

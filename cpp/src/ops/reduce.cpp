@@ -172,9 +172,11 @@ static Tensor extremum_all(const Tensor& x, bool is_max) {
     out->data<T>()[0] = extremum_of(x->data<T>(), x->numel, is_max);
   });
   if (!is_floating(x->dtype)) return out;
-  // Ties share the gradient evenly: d out/dx = mask/count, mask = (x == out).
+  // Ties share the gradient evenly: d out/dx = mask/count, mask = (x == out),
+  // where a NaN result selects the NaN entries (as PyTorch).
   auto share = [](const Tensor& x, const Tensor& out) {
-    Tensor mask = compare(x, out, Compare::eq);
+    Tensor mask = add(compare(x, out, Compare::eq),
+                      mul(compare(x, x, Compare::ne), compare(out, out, Compare::ne)));
     return div(mask, sum(mask, {}, false));
   };
   forward_ad(out, {&x}, [&](const Grads& t) { return sum(mul(t[0], share(x, out)), {}, false); });
@@ -282,9 +284,28 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims_in, double correcti
   check_defined(x, "var");
   check_floating(x, "var");
   std::vector<int64_t> dims = normalize_dims(dims_in, x->ndim(), "var");
-  Tensor centered = sub(x, mean(x, dims, true));
-  double denom = std::max(0.0, double(count_over(x, dims)) - correction);
-  return div(sum(mul(centered, centered), dims, keepdim), scalar_tensor(denom, x->dtype));
+  const double denom = std::max(0.0, double(count_over(x, dims)) - correction);
+  Tensor out;
+  {
+    GradModeGuard no_grad(false);
+    ForwardADGuard no_fw(false);
+    Tensor centered = sub(x, mean(x, dims, true));
+    out = div(sum(mul(centered, centered), dims, keepdim), scalar_tensor(denom, x->dtype));
+  }
+  out = detach(out);
+  Shape kept = x->shape;
+  for (int64_t d : dims) kept[d] = 1;
+  // d var/dx = 2(x − mean)/(N − correction), as PyTorch's var_backward (an
+  // infinite entry gives −inf and NaN where a composite would give NaN only)
+  auto slope = [dims, denom](const Tensor& x) {
+    return mul(sub(x, mean(x, dims, true)), scalar_tensor(2.0 / denom, x->dtype));
+  };
+  forward_ad(out, {&x}, [&](const Grads& t) { return sum(mul(t[0], slope(x)), dims, keepdim); });
+  return record("VarBackward", {&x}, out, [&] {
+    return [x, kept, slope](Node&, const Tensor& g) -> Grads {
+      return {mul(reshape(g, kept), slope(x))};
+    };
+  });
 }
 
 Tensor logsumexp(const Tensor& x_in, const std::vector<int64_t>& dims_in, bool keepdim) {
@@ -313,27 +334,31 @@ Tensor logsumexp(const Tensor& x_in, const std::vector<int64_t>& dims_in, bool k
   return reshape(out, dropped);
 }
 
-// The 2-norm as one node: at x = 0 the subgradient 0 is chosen (as PyTorch),
-// where the composite sqrt(sum(x²)) would give 0·inf = NaN.
-static Tensor norm2(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+// The p-norm (finite p > 1) as one node: at x = 0 the subgradient 0 is chosen
+// (as PyTorch), where the composite (Σ|x|^p)^(1/p) would give 0·inf = NaN.
+static Tensor norm_p(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim) {
   Tensor out;
   {
     GradModeGuard no_grad(false);
     ForwardADGuard no_fw(false);
-    out = sqrt(sum(mul(x, x), dims, keepdim));
+    out = p == 2 ? sqrt(sum(mul(x, x), dims, keepdim))
+                 : pow(sum(pow(abs(x), scalar_tensor(p, x->dtype)), dims, keepdim),
+                       scalar_tensor(1.0 / p, x->dtype));
   }
   out = detach(out);
   Shape kept = x->shape;
   for (int64_t d : dims) kept[d] = 1;
-  // d|x|/dx = x/|x|, 0 where |x| = 0
-  auto unit = [kept](const Tensor& x, const Tensor& out) {
+  // d‖x‖/dx = sign(x)·|x|^(p−1) / ‖x‖^(p−1) (x/‖x‖ for p = 2), 0 where ‖x‖ = 0
+  auto unit = [kept, p](const Tensor& x, const Tensor& out) {
     Tensor n = reshape(out, kept);
     Tensor zero = scalar_tensor(0.0, x->dtype);
-    Tensor safe = where(compare(n, zero, Compare::eq), scalar_tensor(1.0, x->dtype), n);
-    return where(compare(n, zero, Compare::eq), zero, div(x, safe));
+    Tensor at_zero = compare(n, zero, Compare::eq);
+    Tensor safe = where(at_zero, scalar_tensor(1.0, x->dtype), n);
+    Tensor u = p == 2 ? div(x, safe)
+                      : mul(sign(x), pow(div(abs(x), safe), scalar_tensor(p - 1, x->dtype)));
+    return where(at_zero, zero, u);
   };
-  forward_ad(out, {&x},
-             [&](const Grads& t) { return sum(mul(t[0], unit(x, out)), dims, keepdim); });
+  forward_ad(out, {&x}, [&](const Grads& t) { return sum(mul(t[0], unit(x, out)), dims, keepdim); });
   return record(
       "NormBackward", {&x}, out,
       [&] {
@@ -348,7 +373,6 @@ Tensor norm(const Tensor& x_in, double p, const std::vector<int64_t>& dims_in, b
   check_defined(x_in, "norm");
   Tensor x = is_floating(x_in->dtype) ? x_in : to_dtype(x_in, DType::float32);
   std::vector<int64_t> dims = normalize_dims(dims_in, x->ndim(), "norm");
-  if (p == 2) return norm2(x, dims, keepdim);
   if (p == 1) return sum(abs(x), dims, keepdim);
   if (std::isinf(p)) {
     Tensor a = abs(x);
@@ -365,7 +389,8 @@ Tensor norm(const Tensor& x_in, double p, const std::vector<int64_t>& dims_in, b
     return reshape(m, dropped);
   }
   if (p == 0) return sum(compare(x, scalar_tensor(0.0, x->dtype), Compare::ne), dims, keepdim);
-  Tensor pt = scalar_tensor(p, x->dtype);
+  if (p > 1) return norm_p(x, p, dims, keepdim);
+  Tensor pt = scalar_tensor(p, x->dtype);  // 0 < p < 1 and p < 0: the plain composite
   return pow(sum(pow(abs(x), pt), dims, keepdim), scalar_tensor(1.0 / p, x->dtype));
 }
 

@@ -72,16 +72,16 @@ static Tensor identity_view(const Tensor& x) {
                 [] { return [](Node&, const Tensor& g) -> Grads { return {g}; }; });
 }
 
-Tensor reshape(const Tensor& x, const Shape& shape_in) {
-  check_defined(x, "reshape");
+Tensor reshape(const Tensor& x, const Shape& shape_in, const char* op) {
+  check_defined(x, op);
   Shape shape = shape_in;
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      if (infer >= 0) throw ValueError("reshape: only one dimension can be inferred");
+      if (infer >= 0) throw ValueError(std::string(op) + ": only one dimension can be inferred");
       infer = int64_t(i);
     } else if (shape[i] < 0) {
-      throw ValueError("reshape: invalid shape dimension " + std::to_string(shape[i]) + " in " +
+      throw ValueError(std::string(op) + ": invalid shape dimension " + std::to_string(shape[i]) + " in " +
                        shape_str(shape_in));
     } else {
       known *= shape[i];
@@ -89,12 +89,12 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   }
   if (infer >= 0) {
     if (known == 0 || x->numel % known != 0)
-      throw ValueError("reshape: shape " + shape_str(shape_in) + " is invalid for input of size " +
+      throw ValueError(std::string(op) + ": shape " + shape_str(shape_in) + " is invalid for input of size " +
                        std::to_string(x->numel));
     shape[infer] = x->numel / known;
   }
-  if (numel_of(shape, "reshape") != x->numel)
-    throw ValueError("reshape: shape " + shape_str(shape_in) + " is invalid for input of size " +
+  if (numel_of(shape, op) != x->numel)
+    throw ValueError(std::string(op) + ": shape " + shape_str(shape_in) + " is invalid for input of size " +
                      std::to_string(x->numel) + " (input shape " + shape_str(x->shape) + ")");
   if (shape == x->shape) return identity_view(x);
   Tensor out = alias(x, shape);
@@ -239,7 +239,8 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
       throw ValueError("expand: invalid size " + std::to_string(sizes[i]));
     }
   }
-  return broadcast_to(x, shape);
+  // expanding to the same shape is a new view, never x itself
+  return shape == x->shape ? reshape(x, shape) : broadcast_to(x, shape);
 }
 
 Tensor squeeze(const Tensor& x, std::optional<int64_t> dim) {

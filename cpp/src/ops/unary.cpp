@@ -157,9 +157,10 @@ Tensor relu(const Tensor& x) {
     using T = typename std::decay_t<decltype(in)>::Scalar;
     res = in.max(T(0));
   });
-  // mask output > 0: the subgradient 0 is chosen at the kink, as PyTorch
+  // mask = not (output <= 0): the subgradient 0 is chosen at the kink and a
+  // NaN passes the gradient, as PyTorch's threshold_backward
   return elementwise_rule("ReluBackward", x, out, kOutput, [](const Tensor&, const Tensor& y) {
-    return compare(y, scalar_tensor(0.0, y->dtype), Compare::gt);
+    return sub(one_like(y), compare(y, scalar_tensor(0.0, y->dtype), Compare::le));
   });
 }
 

@@ -36,12 +36,12 @@ class Averaged(Optimizer):
     the wrapped optimizer's plus the average under ``"average"``.
 
     >>> w = tg.tensor([0.0], requires_grad=True)
-    >>> avg = tg.optim.Averaged(tg.optim.SGD([w], lr=0.5))
-    >>> for lr in (0.5, 0.25):
+    >>> avg = tg.optim.Averaged(tg.optim.SGD([w], lr=0.25))
+    >>> for lr in (0.25, 0.125):    # x₁ = 0.5, x₂ = 0.625
     ...     avg.param_groups[0]["lr"] = lr
     ...     avg.zero_grad(); ((w - 1) ** 2).sum().backward(); avg.step()
-    >>> w.item(), round(avg.average()[0].item(), 6)   # iterates 1.0, 1.0
-    (1.0, 1.0)
+    >>> round(avg.average()[0].item(), 6)   # (0.25·0.5 + 0.125·0.625) / 0.375
+    0.541667
     """
 
     def __init__(self, optimizer, iterate="after"):

@@ -51,7 +51,7 @@ class LBFGS(Optimizer):
     ...     return loss
     >>> for _ in range(5):
     ...     _ = opt.step(closure)
-    >>> [round(v, 6) for v in xy.tolist()]
+    >>> [round(v, 4) for v in xy.tolist()]
     [1.0, 1.0]
     """
 

@@ -1,5 +1,5 @@
 """Full-batch gradient descent with a line search (``GD``), normalized gradient descent
-(``NormalizedGD``), and the pieces the closure optimizers share: flat views of the
+(``NormalizedGD``), and the pieces the closure optimizers share: flat copies of the
 parameters and their gradients, and the strong-Wolfe line search (PyTorch's, which
 ``LBFGS`` uses too).
 
@@ -12,10 +12,13 @@ and moves them back, so a search never leaves the parameters anywhere but w.
 import math
 
 from tapegrad._core import Tensor
+from tapegrad._core import dtype as _dtype
 from tapegrad._grad_mode import enable_grad, no_grad
 from tapegrad._tensor import cat, zeros
 from tapegrad._tensor import dot as _dot
 from tapegrad.optim.optimizer import Optimizer
+
+_FLOAT64 = _dtype.float64
 
 # ---------------------------------------------------------------------------------------
 # Shared helpers for the optimizers that treat all parameters as one flat vector.
@@ -103,6 +106,8 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     clamped to ``bounds`` (default: the interval between the points); the midpoint of
     the bounds when the cubic has no minimizer."""
     lo, hi = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if x1 == x2:  # a collapsed bracket: nothing to interpolate
+        return min(max(x1, lo), hi)
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     disc = d1 * d1 - g1 * g2
     if disc < 0:
@@ -197,7 +202,11 @@ def strong_wolfe(evaluate_at, t, f, g, gtd, d_norm, c1=1e-4, c2=0.9, tolerance_c
 # ---------------------------------------------------------------------------------------
 
 _MAX_HALVINGS = 60  # 2⁻⁶⁰·α₀: below that the step would not change a float64 parameter
-_EXACT_RTOL = 1e-12  # |ψ′(α)| ≤ this·|ψ′(0)| counts as a stationary point
+# |ψ′(α)| ≤ _EXACT_RTOL·|ψ′(0)| counts as a stationary point: well above the rounding noise
+# of a gradient computed in float64 (~1e-12 of |ψ′(0)| on a quadratic with κ = 100).
+_EXACT_RTOL = 1e-10
+_EXACT_RTOL_FLOAT32 = 1e-5
+_EXACT_WIDTH = 1e-10  # or an interval [lo, hi] narrower than this·hi
 _EXACT_MAX_EVALS = 100
 
 
@@ -213,18 +222,19 @@ def armijo(evaluate_at, f, gtd, t, c1):
     return 0.0, _MAX_HALVINGS
 
 
-def exact(evaluate_at, f, gtd, t):
+def exact(evaluate_at, f, gtd, t, rtol=_EXACT_RTOL):
     """Minimizes ψ over t ≥ 0 to a stationary point: ``evaluate_at(t)`` returns
-    ``(ψ(t), ψ′(t))``. Returns ``(t, evaluations)``.
+    ``(ψ(t), ψ′(t))``; it stops at |ψ′(t)| ≤ rtol·|ψ′(0)|. Returns ``(t, evaluations)``.
 
     First t doubles until the interval [lo, hi] holds a minimizer: ψ′(lo) < 0, and
     ψ′(hi) ≥ 0 or ψ(hi) > ψ(lo). Then the interval shrinks around the root of ψ′ by
-    regula falsi (the secant of ψ′ between the ends; exact in one step on a quadratic),
-    or by minimizing the quadratic through ψ(lo), ψ′(lo), ψ(hi) when ψ′(hi) has the wrong
-    sign, with a bisection whenever the interval failed to halve the step before.
+    regula falsi on ψ′ (the secant of ψ′ between the ends, exact in one step on a
+    quadratic; Illinois-modified), or by minimizing the quadratic through ψ(lo),
+    ψ′(lo), ψ(hi) while ψ′(hi) < 0. Returns lo when the budget or the interval's width
+    (1e-10 relative) runs out.
     """
     lo, f_lo, g_lo = 0.0, f, gtd
-    stop = _EXACT_RTOL * abs(gtd)
+    stop = rtol * abs(gtd)
     hi, evals = t, 0
     while True:  # bracketing
         if evals >= _EXACT_MAX_EVALS:
@@ -240,28 +250,35 @@ def exact(evaluate_at, f, gtd, t):
             break
         lo, f_lo, g_lo = hi, f_hi, g_hi  # still going down: look twice as far
         hi *= 2
-    bisect = False
-    while evals < _EXACT_MAX_EVALS and hi - lo > 1e-15 * hi:
+    # Secant steps use scaled slopes (the Illinois rule): when the same end moves twice
+    # in a row, the slope kept for the other end is halved, so that regula falsi cannot
+    # crawl towards the root from one side.
+    s_lo, s_hi, moved = g_lo, g_hi, None
+    while evals < _EXACT_MAX_EVALS and hi - lo > _EXACT_WIDTH * hi:
         width = hi - lo
-        if bisect:
-            s = lo + 0.5 * width
+        if not math.isfinite(f_hi):
+            s = lo + 0.5 * width  # ψ overflowed at hi: nothing to interpolate
         elif g_hi >= 0:
-            s = lo + width * g_lo / (g_lo - g_hi)
-        else:
+            s = lo + width * s_lo / (s_lo - s_hi)
+        else:  # at least 10% in: with ψ values equal to rounding the model would crawl
             s = lo - g_lo * width * width / (2 * (f_hi - f_lo - g_lo * width))
+            s = max(s, lo + 0.1 * width)
         if not lo < s < hi:
-            s = lo + 0.5 * width
+            break  # interpolation lands on an end only by rounding: converged there
         f_s, g_s = evaluate_at(s)
         evals += 1
         if abs(g_s) <= stop and f_s <= f_lo:
             return s, evals
-        if not (f_s <= f_lo and g_s < 0):  # also true for NaN: treat as too far
-            hi, f_hi, g_hi = s, f_s, g_s if math.isfinite(g_s) else -math.inf
-            if not math.isfinite(f_s):
-                f_hi = math.inf
-        else:
-            lo, f_lo, g_lo = s, f_s, g_s
-        bisect = (hi - lo) > 0.5 * width
+        if f_s <= f_lo and g_s < 0:
+            lo, f_lo, g_lo, s_lo = s, f_s, g_s, g_s
+            if moved == "lo":
+                s_hi *= 0.5
+            moved = "lo"
+        else:  # past the minimizer, or higher than lo (NaN too): the new high end
+            hi, f_hi, g_hi, s_hi = s, f_s, g_s, g_s
+            if moved == "hi":
+                s_lo *= 0.5
+            moved = "hi"
     return lo, evals
 
 
@@ -270,6 +287,7 @@ def exact(evaluate_at, f, gtd, t):
 # ---------------------------------------------------------------------------------------
 
 _LINE_SEARCHES = ("armijo", "wolfe", "exact")
+_WOLFE_WIDTH = 1e-12
 
 
 class GD(Optimizer):
@@ -281,7 +299,7 @@ class GD(Optimizer):
       decrease), with ψ′(0) = −gᵀg.
     * ``"wolfe"``: also |ψ′(α)| ≤ c2·|ψ′(0)| (strong Wolfe), found by bracketing and
       zoom with cubic interpolation (the search ``LBFGS`` uses).
-    * ``"exact"``: α minimizing ψ over α ≥ 0, to a relative slope of 1e-12; on a
+    * ``"exact"``: α minimizing ψ over α ≥ 0, to |ψ′(α)| ≤ 1e-10·|ψ′(0)|; on a
       quadratic ½wᵀAw − bᵀw that is α = gᵀg / gᵀAg.
 
     α₀ (the first trial step, and the initial guess of the other searches) is ``lr``,
@@ -360,10 +378,16 @@ class GD(Optimizer):
             if kind == "armijo":
                 t, evals = armijo(lambda t: evaluate_at(t)[::2], f, gtd, t0, group["c1"])
             elif kind == "exact":
-                t, evals = exact(lambda t: evaluate_at(t)[::2], f, gtd, t0)
+                # the slope test must sit above the rounding noise of the dtype
+                rtol = _EXACT_RTOL if params[0].dtype == _FLOAT64 else _EXACT_RTOL_FLOAT32
+                t, evals = exact(lambda t: evaluate_at(t)[::2], f, gtd, t0, rtol)
             else:
-                _, _, t, evals = strong_wolfe(evaluate_at, t0, f, None, gtd, max_abs(d),
-                                              c1=group["c1"], c2=group["c2"])
+                # PyTorch's bracket-width test is absolute (|Δt|·max|d| < 1e-9), which near
+                # a minimizer, where d = −g is tiny, stops the search at once; GD stops
+                # it when the bracket is narrower than 1e-12 of the initial step instead.
+                _, _, t, evals = strong_wolfe(evaluate_at, t0, f, None, gtd, 1.0,
+                                              c1=group["c1"], c2=group["c2"],
+                                              tolerance_change=_WOLFE_WIDTH * t0)
             add_flat(params, t, d)
         state["step_size"] = float(t)
         state["func_evals"] += evals
