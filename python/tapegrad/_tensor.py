@@ -343,3 +343,31 @@ Tensor.__iadd__ = _inplace("__iadd__", lambda s, o: s + o)
 Tensor.__isub__ = _inplace("__isub__", lambda s, o: s - o)
 Tensor.__imul__ = _inplace("__imul__", lambda s, o: s * o)
 Tensor.__itruediv__ = _inplace("__itruediv__", lambda s, o: s / o)
+
+
+def _deepcopy(self, memo):
+    """A detached copy with its own memory (a Parameter stays a Parameter)."""
+    if not self.is_leaf:
+        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                           "the deepcopy protocol")
+    data = self.detach().clone()
+    copy = data if type(self) is Tensor else type(self)(data, self.requires_grad)
+    if self.requires_grad:
+        copy.requires_grad_(True)
+    if self.grad is not None:
+        copy.grad = self.grad.detach().clone()
+    memo[id(self)] = copy
+    return copy
+
+
+Tensor.__deepcopy__ = _deepcopy
+Tensor.neg = _core.neg
+Tensor.add = lambda self, other, alpha=1: self + _scaled(other, alpha)
+Tensor.sub = lambda self, other, alpha=1: self - _scaled(other, alpha)
+Tensor.mul = lambda self, other: self * other
+Tensor.div = lambda self, other: self / other
+Tensor.pow = lambda self, exponent: self ** exponent
+Tensor.matrix_exp = _core.matrix_exp
+Tensor.view_as = lambda self, other: self.view(other.shape)
+Tensor.reshape_as = lambda self, other: self.reshape(other.shape)
+Tensor.expand_as = lambda self, other: self.expand(other.shape)
