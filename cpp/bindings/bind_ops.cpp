@@ -164,8 +164,8 @@ void bind_ops(py::module_& m) {
           py::arg("dim"), py::arg("keepdim") = false)
       .def("softmax", &softmax, py::arg("dim"))
       .def("log_softmax", &log_softmax, py::arg("dim"))
-      .def("view",
-           [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "view"), "view"); })
+      .def("view", [](const Tensor& x,
+                      py::args shape) { return reshape(x, to_shape(shape, "view"), "view"); })
       .def("flatten", &flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
       .def("permute",
            [](const Tensor& x, py::args dims) { return permute(x, to_shape(dims, "permute")); })
@@ -205,8 +205,9 @@ void bind_ops(py::module_& m) {
         if (x->ndim() > 2)
           throw ValueError("T: expected a tensor of at most 2 dimensions, got shape " +
                            shape_str(x->shape) + "; use permute or transpose");
-        return x->ndim() < 2 ? permute(x, x->ndim() ? std::vector<int64_t>{0} : std::vector<int64_t>{})
-                             : transpose(x, 0, 1);
+        return x->ndim() < 2
+                   ? permute(x, x->ndim() ? std::vector<int64_t>{0} : std::vector<int64_t>{})
+                   : transpose(x, 0, 1);
       });
   // The GIL check in the method table above: matmul of big operands is O(n³)
   // but goes through forward_op, which releases the GIL by operand size.
@@ -263,22 +264,21 @@ void bind_ops(py::module_& m) {
   m.def("norm", [](const Tensor& x, double p, py::handle dim, bool keepdim) {
     return norm(x, p, to_dims(dim, "norm"), keepdim);
   });
-  m.def("_batch_norm_train", [](const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                const Tensor& running_mean, const Tensor& running_var,
-                                double momentum, double eps) {
-    check_defined(x, "batch_norm");
-    return maybe_release(x->numel, [&] {
-      return batch_norm_train(x, gamma, beta, running_mean, running_var, momentum, eps);
-    });
-  });
+  m.def("_batch_norm_train",
+        [](const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+           const Tensor& running_var, double momentum, double eps) {
+          check_defined(x, "batch_norm");
+          return maybe_release(x->numel, [&] {
+            return batch_norm_train(x, gamma, beta, running_mean, running_var, momentum, eps);
+          });
+        });
   m.def("_cross_entropy", [](const Tensor& logits, const Tensor& target, int64_t ignore_index) {
     check_defined(logits, "cross_entropy");
     return maybe_release(logits->numel,
                          [&] { return cross_entropy_per_sample(logits, target, ignore_index); });
   });
-  m.def("_dropout_mask", [](const Shape& shape, double p, DType dt) {
-    return dropout_mask(shape, p, dt);
-  });
+  m.def("_dropout_mask",
+        [](const Shape& shape, double p, DType dt) { return dropout_mask(shape, p, dt); });
   m.def("_max_all", &max_all);
   m.def("_min_all", &min_all);
   m.def("_max_dim", &max_dim);

@@ -35,8 +35,8 @@ void bind_optim(py::module_& m) {
     });
   });
   m.def("_adagrad_step", [](const TensorList& p, const TensorList& g, const TensorList& sums,
-                            const std::vector<double>& steps, double lr, double lr_decay,
-                            double wd, double eps, bool maximize) {
+                            const std::vector<double>& steps, double lr, double lr_decay, double wd,
+                            double eps, bool maximize) {
     if (sums.size() != p.size() || steps.size() != p.size())
       throw ValueError("adagrad: one state tensor per parameter expected");
     maybe_release(total_numel(p), [&] {
@@ -46,8 +46,7 @@ void bind_optim(py::module_& m) {
   });
   m.def("_rmsprop_step", [](const TensorList& p, const TensorList& g, const TensorList& sq,
                             const TensorList& ga, const TensorList& b, double lr, double alpha,
-                            double eps, double wd, double momentum, bool centered,
-                            bool maximize) {
+                            double eps, double wd, double momentum, bool centered, bool maximize) {
     if (sq.size() != p.size() || (centered && ga.size() != p.size()) ||
         (momentum > 0 && b.size() != p.size()))
       throw ValueError("rmsprop: one state tensor per parameter expected");
@@ -56,16 +55,16 @@ void bind_optim(py::module_& m) {
       return 0;
     });
   });
-  m.def("_adadelta_step", [](const TensorList& p, const TensorList& g, const TensorList& sq,
-                             const TensorList& acc, double lr, double rho, double eps, double wd,
-                             bool maximize) {
-    if (sq.size() != p.size() || acc.size() != p.size())
-      throw ValueError("adadelta: one state tensor per parameter expected");
-    maybe_release(total_numel(p), [&] {
-      adadelta_step(p, g, sq, acc, lr, rho, eps, wd, maximize);
-      return 0;
-    });
-  });
+  m.def("_adadelta_step",
+        [](const TensorList& p, const TensorList& g, const TensorList& sq, const TensorList& acc,
+           double lr, double rho, double eps, double wd, bool maximize) {
+          if (sq.size() != p.size() || acc.size() != p.size())
+            throw ValueError("adadelta: one state tensor per parameter expected");
+          maybe_release(total_numel(p), [&] {
+            adadelta_step(p, g, sq, acc, lr, rho, eps, wd, maximize);
+            return 0;
+          });
+        });
 }
 
 }  // namespace tapegrad

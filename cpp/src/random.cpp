@@ -36,8 +36,7 @@ void set_rng_state(const std::string& state) {
   std::mt19937_64 restored;
   std::istringstream is(state);
   is >> restored;
-  if (is.fail())
-    throw ValueError("set_rng_state: the state is not one returned by get_rng_state");
+  if (is.fail()) throw ValueError("set_rng_state: the state is not one returned by get_rng_state");
   std::lock_guard<std::mutex> lock(generator_mutex);
   generator() = restored;
 }

@@ -23,17 +23,17 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
                double weight_decay, bool amsgrad, bool decoupled_weight_decay, bool maximize);
 
 void adagrad_step(const TensorList& params, const TensorList& grads, const TensorList& sums,
-                  const std::vector<double>& steps, double lr, double lr_decay,
-                  double weight_decay, double eps, bool maximize);
+                  const std::vector<double>& steps, double lr, double lr_decay, double weight_decay,
+                  double eps, bool maximize);
 
 // grad_avgs used when centered, momentum_buffers when momentum > 0
-void rmsprop_step(const TensorList& params, const TensorList& grads,
-                  const TensorList& square_avgs, const TensorList& grad_avgs,
-                  const TensorList& momentum_buffers, double lr, double alpha, double eps,
-                  double weight_decay, double momentum, bool centered, bool maximize);
+void rmsprop_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+                  const TensorList& grad_avgs, const TensorList& momentum_buffers, double lr,
+                  double alpha, double eps, double weight_decay, double momentum, bool centered,
+                  bool maximize);
 
-void adadelta_step(const TensorList& params, const TensorList& grads,
-                   const TensorList& square_avgs, const TensorList& acc_deltas, double lr,
-                   double rho, double eps, double weight_decay, bool maximize);
+void adadelta_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+                   const TensorList& acc_deltas, double lr, double rho, double eps,
+                   double weight_decay, bool maximize);
 
 }  // namespace tapegrad

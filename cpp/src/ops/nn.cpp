@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "kernels.h"
-#include "vec_math.h"
 #include "tapegrad/node.h"
 #include "tapegrad/ops.h"
+#include "vec_math.h"
 
 namespace tapegrad {
 
@@ -115,43 +115,46 @@ Tensor softmax(const Tensor& x_in, int64_t dim_in) {
       /*save_output=*/true);
 }
 
-
 // ---- batch normalization ------------------------------------------------------
 
 namespace {
 
-// Per-channel statistics of x (N, C): mean and biased variance, two passes
-// (the mean first) for accuracy. Rows are streamed so channel loops vectorize.
+// Per-channel mean and biased variance of x (N, C) in one pass. Rows are
+// streamed so the channel loops vectorize; each channel is shifted by its
+// first value (the shifted-data algorithm: no cancellation when the mean is
+// large against the spread), blocks of rows are summed in T and blocks in double.
+// Rows are streamed (the channel loops vectorize); partial sums of blocks of
+// rows are kept in T and added up in double.
+constexpr int64_t kRowBlock = 32;
+
 template <class T>
 void channel_stats(const T* x, int64_t n, int64_t c, std::vector<double>& mean,
                    std::vector<double>& var) {
-  std::vector<T> acc(c, T(0));
-  mean.assign(c, 0.0);
-  var.assign(c, 0.0);
-  // accumulate in T over blocks of rows, then in double: fast and accurate
-  constexpr int64_t kBlock = 64;
-  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
-    std::fill(acc.begin(), acc.end(), T(0));
-    for (int64_t i = i0; i < std::min(n, i0 + kBlock); ++i) {
-      const T* row = x + i * c;
-      for (int64_t j = 0; j < c; ++j) acc[j] += row[j];
-    }
-    for (int64_t j = 0; j < c; ++j) mean[j] += acc[j];
-  }
-  for (int64_t j = 0; j < c; ++j) mean[j] /= double(n);
-  std::vector<T> m(mean.begin(), mean.end());
-  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
-    std::fill(acc.begin(), acc.end(), T(0));
-    for (int64_t i = i0; i < std::min(n, i0 + kBlock); ++i) {
+  std::vector<T> shift(x, x + c), s1(c), s2(c);
+  std::vector<double> t1(c, 0.0), t2(c, 0.0);
+  for (int64_t i0 = 0; i0 < n; i0 += kRowBlock) {
+    std::fill(s1.begin(), s1.end(), T(0));
+    std::fill(s2.begin(), s2.end(), T(0));
+    for (int64_t i = i0; i < std::min(n, i0 + kRowBlock); ++i) {
       const T* row = x + i * c;
       for (int64_t j = 0; j < c; ++j) {
-        T d = row[j] - m[j];
-        acc[j] += d * d;
+        const T d = row[j] - shift[j];
+        s1[j] += d;
+        s2[j] += d * d;
       }
     }
-    for (int64_t j = 0; j < c; ++j) var[j] += acc[j];
+    for (int64_t j = 0; j < c; ++j) {
+      t1[j] += s1[j];
+      t2[j] += s2[j];
+    }
   }
-  for (int64_t j = 0; j < c; ++j) var[j] /= double(n);
+  mean.resize(c);
+  var.resize(c);
+  for (int64_t j = 0; j < c; ++j) {
+    const double m = t1[j] / double(n);
+    mean[j] = double(shift[j]) + m;
+    var[j] = std::max(0.0, t2[j] / double(n) - m * m);
+  }
 }
 
 // The batch-norm gradient as ops (x: (N, C); gamma, g as given), used when
@@ -188,8 +191,10 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
     throw ValueError("batch_norm: expected a 2-D input (N, C), got shape " + shape_str(x->shape));
   const int64_t n = x->shape[0], c = x->shape[1];
   if (n <= 1)
-    throw ValueError("batch_norm: expected more than 1 value per channel when training, got input "
-                     "size " + shape_str(x->shape));
+    throw ValueError(
+        "batch_norm: expected more than 1 value per channel when training, got input "
+        "size " +
+        shape_str(x->shape));
   for (const Tensor* t : {&gamma, &beta, &running_mean, &running_var})
     if (*t && ((*t)->ndim() != 1 || (*t)->shape[0] != c))
       throw ValueError("batch_norm: expected parameters and running statistics of shape (" +
@@ -198,28 +203,29 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
   Tensor g_ = gamma ? to_dtype(gamma, x->dtype) : nullptr;
   Tensor b_ = beta ? to_dtype(beta, x->dtype) : nullptr;
   Tensor out = empty(x->shape, x->dtype);
-  Tensor xhat = empty(x->shape, x->dtype);      // saved for the fused backward
-  Tensor invstd = empty({c}, x->dtype);         // saved for the fused backward
+  // saved for the fused backward: the batch mean and inverse std (x̂ is
+  // recomputed from x there instead of being stored, which saves a pass)
+  Tensor mean_t = empty({c}, x->dtype), invstd = empty({c}, x->dtype);
   dispatch_floating(x->dtype, "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     std::vector<double> mean_, var_;
     channel_stats(x->data<T>(), n, c, mean_, var_);
-    std::vector<T> m(c), s(c), scale(c), shift(c);
-    T* pis = invstd->data<T>();
+    // y = x·a + b with a = γ·invstd and b = β − mean·a: one multiply-add
+    std::vector<T> a(c), b(c);
+    T *pm = mean_t->data<T>(), *pis = invstd->data<T>();
     for (int64_t j = 0; j < c; ++j) {
-      m[j] = T(mean_[j]);
-      pis[j] = T(1.0 / std::sqrt(var_[j] + eps));
-      scale[j] = g_ ? g_->data<T>()[j] : T(1);
-      shift[j] = b_ ? b_->data<T>()[j] : T(0);
+      pm[j] = T(mean_[j]);
+      const double is = 1.0 / std::sqrt(var_[j] + eps);
+      pis[j] = T(is);
+      const double gj = g_ ? double(g_->data<T>()[j]) : 1.0;
+      const double bj = b_ ? double(b_->data<T>()[j]) : 0.0;
+      a[j] = T(gj * is);
+      b[j] = T(bj - mean_[j] * gj * is);
     }
     const T* px = x->data<T>();
-    T *py = out->data<T>(), *ph = xhat->data<T>();
+    T* py = out->data<T>();
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < c; ++j) {
-        T h = (px[i * c + j] - m[j]) * pis[j];
-        ph[i * c + j] = h;
-        py[i * c + j] = h * scale[j] + shift[j];
-      }
+      for (int64_t j = 0; j < c; ++j) py[i * c + j] = px[i * c + j] * a[j] + b[j];
     // running statistics, as PyTorch: the unbiased variance, blended by momentum
     auto blend = [&](const Tensor& buf, const std::vector<double>& batch, double factor) {
       if (!buf) return;
@@ -235,11 +241,12 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
   });
   // jvp: dx̂ = invstd·(t − mean(t) − x̂·mean(t·x̂)); dy = γ·dx̂ + tγ·x̂ + tβ
   forward_ad(out, {&x, &g_, &b_}, [&](const Grads& t) {
+    Tensor xhat = mul(sub(x, mean_t), invstd);
     Tensor dy;
     if (t[0]) {
       Tensor tx = t[0];
-      Tensor dxhat = mul(invstd, sub(sub(tx, mean(tx, {0}, true)),
-                                     mul(xhat, mean(mul(tx, xhat), {0}, true))));
+      Tensor dxhat =
+          mul(invstd, sub(sub(tx, mean(tx, {0}, true)), mul(xhat, mean(mul(tx, xhat), {0}, true))));
       dy = g_ ? mul(g_, dxhat) : dxhat;
     }
     if (t[1]) dy = sum_terms(dy, mul(t[1], xhat));
@@ -247,33 +254,51 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
     return broadcast_to(dy, out->shape);
   });
   return record("BatchNormBackward", {&x, &g_, &b_}, out, [&] {
-    return [x, g_, xhat, invstd, eps](Node& node, const Tensor& g) -> Grads {
+    return [x, g_, mean_t, invstd, eps](Node& node, const Tensor& g) -> Grads {
       const bool nx = node.needs_grad(0), ng = node.needs_grad(1), nb = node.needs_grad(2);
       if (grad_enabled()) return batch_norm_backward_ops(x, g_, g, eps, nx, ng, nb);
-      // the fused backward: dβ = Σg, dγ = Σg·x̂ in one pass, then
-      // dx = γ·invstd/N · (N·g − dβ − x̂·dγ) in a second
+      // The fused backward, two passes over (g, x):
+      //   dβ = Σg and Σg·x, so dγ = (Σg·x − μΣg)·invstd;
+      //   dx = γ·invstd/N·(N·g − dβ − x̂·dγ) = g·A + x·B + C per channel.
       const int64_t n = x->shape[0], c = x->shape[1];
       Tensor dx = nx ? empty(x->shape, x->dtype) : nullptr;
       Tensor dgamma = empty({c}, x->dtype), dbeta = empty({c}, x->dtype);
       dispatch_floating(x->dtype, "batch_norm", [&](auto tag) {
         using T = typename decltype(tag)::type;
-        const T *pg = g->data<T>(), *ph = xhat->data<T>(), *pis = invstd->data<T>();
-        T *pdg = dgamma->data<T>(), *pdb = dbeta->data<T>();
-        std::fill(pdg, pdg + c, T(0));
-        std::fill(pdb, pdb + c, T(0));
-        for (int64_t i = 0; i < n; ++i)
+        const T *pg = g->data<T>(), *px = x->data<T>(), *pm = mean_t->data<T>(),
+                *pis = invstd->data<T>();
+        std::vector<T> sg(c), sgx(c);
+        std::vector<double> tg(c, 0.0), tgx(c, 0.0);
+        for (int64_t i0 = 0; i0 < n; i0 += kRowBlock) {
+          std::fill(sg.begin(), sg.end(), T(0));
+          std::fill(sgx.begin(), sgx.end(), T(0));
+          for (int64_t i = i0; i < std::min(n, i0 + kRowBlock); ++i)
+            for (int64_t j = 0; j < c; ++j) {
+              const T gv = pg[i * c + j];
+              sg[j] += gv;
+              sgx[j] += gv * (px[i * c + j] - pm[j]);
+            }
           for (int64_t j = 0; j < c; ++j) {
-            pdb[j] += pg[i * c + j];
-            pdg[j] += pg[i * c + j] * ph[i * c + j];
+            tg[j] += sg[j];
+            tgx[j] += sgx[j];
           }
+        }
+        T *pdg = dgamma->data<T>(), *pdb = dbeta->data<T>();
+        std::vector<T> A(c), B(c), C(c);
+        for (int64_t j = 0; j < c; ++j) {
+          const double is = pis[j], db = tg[j], dgm = tgx[j] * is;
+          pdb[j] = T(db);
+          pdg[j] = T(dgm);
+          const double gs = (g_ ? double(g_->data<T>()[j]) : 1.0) * is;
+          A[j] = T(gs);
+          B[j] = T(-gs * is * dgm / double(n));
+          C[j] = T(-gs * db / double(n) + gs * is * dgm * double(pm[j]) / double(n));
+        }
         if (!dx) return;
-        std::vector<T> k(c);
-        for (int64_t j = 0; j < c; ++j) k[j] = (g_ ? g_->data<T>()[j] : T(1)) * pis[j] / T(n);
         T* pdx = dx->data<T>();
-        const T tn = T(n);
         for (int64_t i = 0; i < n; ++i)
           for (int64_t j = 0; j < c; ++j)
-            pdx[i * c + j] = k[j] * (tn * pg[i * c + j] - pdb[j] - ph[i * c + j] * pdg[j]);
+            pdx[i * c + j] = pg[i * c + j] * A[j] + px[i * c + j] * B[j] + C[j];
       });
       return {dx, ng ? dgamma : nullptr, nb ? dbeta : nullptr};
     };
@@ -376,7 +401,8 @@ Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int6
 
 Tensor dropout_mask(const Shape& shape, double p, DType dt) {
   if (!(p >= 0.0 && p <= 1.0))
-    throw ValueError("dropout: probability has to be between 0 and 1, but got " + std::to_string(p));
+    throw ValueError("dropout: probability has to be between 0 and 1, but got " +
+                     std::to_string(p));
   Tensor u = rand(shape, dt);
   if (p == 1.0) return zeros(shape, dt);
   // inverted dropout: kept units are scaled by 1/(1−p) so the expectation is x

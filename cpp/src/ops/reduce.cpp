@@ -36,7 +36,8 @@ static std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int
 template <class T>
 static T accurate_sum(const T* p, int64_t n) {
   constexpr int64_t kBlock = 2048;
-  if (std::is_integral_v<T> || n <= kBlock) return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(p, n).sum();
+  if (std::is_integral_v<T> || n <= kBlock)
+    return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(p, n).sum();
   double total = 0;
   for (int64_t i = 0; i < n; i += kBlock)
     total += double(
@@ -56,8 +57,7 @@ static Tensor sum_one_dim(const Tensor& x, int64_t dim) {
   const T* px = x->data<T>();
   T* po = out->data<T>();
   if (inner == 1) {
-    for (int64_t o = 0; o < outer; ++o)
-      po[o] = accurate_sum(px + o * r, r);
+    for (int64_t o = 0; o < outer; ++o) po[o] = accurate_sum(px + o * r, r);
   } else if (!std::is_same_v<T, float> || r <= 64) {
     for (int64_t o = 0; o < outer; ++o) {
       T* dst = po + o * inner;
@@ -358,7 +358,8 @@ static Tensor norm_p(const Tensor& x, double p, const std::vector<int64_t>& dims
                       : mul(sign(x), pow(div(abs(x), safe), scalar_tensor(p - 1, x->dtype)));
     return where(at_zero, zero, u);
   };
-  forward_ad(out, {&x}, [&](const Grads& t) { return sum(mul(t[0], unit(x, out)), dims, keepdim); });
+  forward_ad(out, {&x},
+             [&](const Grads& t) { return sum(mul(t[0], unit(x, out)), dims, keepdim); });
   return record(
       "NormBackward", {&x}, out,
       [&] {

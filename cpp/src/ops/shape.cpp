@@ -81,21 +81,22 @@ Tensor reshape(const Tensor& x, const Shape& shape_in, const char* op) {
       if (infer >= 0) throw ValueError(std::string(op) + ": only one dimension can be inferred");
       infer = int64_t(i);
     } else if (shape[i] < 0) {
-      throw ValueError(std::string(op) + ": invalid shape dimension " + std::to_string(shape[i]) + " in " +
-                       shape_str(shape_in));
+      throw ValueError(std::string(op) + ": invalid shape dimension " + std::to_string(shape[i]) +
+                       " in " + shape_str(shape_in));
     } else {
       known *= shape[i];
     }
   }
   if (infer >= 0) {
     if (known == 0 || x->numel % known != 0)
-      throw ValueError(std::string(op) + ": shape " + shape_str(shape_in) + " is invalid for input of size " +
-                       std::to_string(x->numel));
+      throw ValueError(std::string(op) + ": shape " + shape_str(shape_in) +
+                       " is invalid for input of size " + std::to_string(x->numel));
     shape[infer] = x->numel / known;
   }
   if (numel_of(shape, op) != x->numel)
-    throw ValueError(std::string(op) + ": shape " + shape_str(shape_in) + " is invalid for input of size " +
-                     std::to_string(x->numel) + " (input shape " + shape_str(x->shape) + ")");
+    throw ValueError(std::string(op) + ": shape " + shape_str(shape_in) +
+                     " is invalid for input of size " + std::to_string(x->numel) +
+                     " (input shape " + shape_str(x->shape) + ")");
   if (shape == x->shape) return identity_view(x);
   Tensor out = alias(x, shape);
   forward_ad(out, {&x}, [&](const Grads& t) { return reshape(t[0], shape); });

@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "kernels.h"
-#include "vec_math.h"
 #include "tapegrad/node.h"
 #include "tapegrad/ops.h"
+#include "vec_math.h"
 
 namespace tapegrad {
 

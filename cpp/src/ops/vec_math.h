@@ -16,7 +16,8 @@ template <class In, class Out>
 void exp_into(const In& in, Out& out) {
   using T = typename In::Scalar;
   // below lo the result is subnormal (or 0); above hi it overflows
-  const T lo = std::log(std::numeric_limits<T>::min()), hi = std::log(std::numeric_limits<T>::max());
+  const T lo = std::log(std::numeric_limits<T>::min()),
+          hi = std::log(std::numeric_limits<T>::max());
   constexpr Eigen::Index kBlock = 2048;
   const Eigen::Index n = in.size();
   for (Eigen::Index start = 0; start < n; start += kBlock) {

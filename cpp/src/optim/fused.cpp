@@ -24,8 +24,8 @@ void check_like(const Tensor& p, const Tensor& t, const char* op, const char* wh
 
 void check_lists(const TensorList& params, const TensorList& grads, const char* op) {
   if (grads.size() != params.size())
-    throw ValueError(std::string(op) + ": got " + std::to_string(grads.size()) +
-                     " gradients for " + std::to_string(params.size()) + " parameters");
+    throw ValueError(std::string(op) + ": got " + std::to_string(grads.size()) + " gradients for " +
+                     std::to_string(params.size()) + " parameters");
   for (size_t i = 0; i < params.size(); ++i) {
     check_defined(params[i], op);
     check_floating(params[i], op);
@@ -55,10 +55,12 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
               double weight_decay, bool nesterov, bool maximize) {
   check_lists(params, grads, "sgd");
   if (momentum != 0)
-    for (size_t i = 0; i < params.size(); ++i) check_like(params[i], bufs[i], "sgd", "momentum_buffer", i);
+    for (size_t i = 0; i < params.size(); ++i)
+      check_like(params[i], bufs[i], "sgd", "momentum_buffer", i);
   for_each_param(params, "sgd", [&](auto zero, size_t i, int64_t lo, int64_t hi) {
     using T = decltype(zero);
-    T *p = data<T>(params[i]), *g = data<T>(grads[i]), *b = data<T>(bufs.empty() ? nullptr : bufs[i]);
+    T *p = data<T>(params[i]), *g = data<T>(grads[i]),
+      *b = data<T>(bufs.empty() ? nullptr : bufs[i]);
     const T wd = T(weight_decay), mom = T(momentum), damp = T(1 - dampening), step = T(-lr);
     const bool first = momentum != 0 && fresh[i];
     for (int64_t k = lo; k < hi; ++k) {
@@ -79,7 +81,8 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
                double weight_decay, bool amsgrad, bool decoupled, bool maximize) {
   const char* op = decoupled ? "adamw" : "adam";
   check_lists(params, grads, op);
-  if (steps.size() != params.size()) throw ValueError(std::string(op) + ": one step count per parameter expected");
+  if (steps.size() != params.size())
+    throw ValueError(std::string(op) + ": one step count per parameter expected");
   for (size_t i = 0; i < params.size(); ++i) {
     check_like(params[i], exp_avgs[i], op, "exp_avg", i);
     check_like(params[i], exp_avg_sqs[i], op, "exp_avg_sq", i);
@@ -119,8 +122,8 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
 }
 
 void adagrad_step(const TensorList& params, const TensorList& grads, const TensorList& sums,
-                  const std::vector<double>& steps, double lr, double lr_decay,
-                  double weight_decay, double eps, bool maximize) {
+                  const std::vector<double>& steps, double lr, double lr_decay, double weight_decay,
+                  double eps, bool maximize) {
   check_lists(params, grads, "adagrad");
   for (size_t i = 0; i < params.size(); ++i) check_like(params[i], sums[i], "adagrad", "sum", i);
   for_each_param(params, "adagrad", [&](auto zero, size_t i, int64_t lo, int64_t hi) {
@@ -136,10 +139,9 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
   });
 }
 
-void rmsprop_step(const TensorList& params, const TensorList& grads,
-                  const TensorList& square_avgs, const TensorList& grad_avgs,
-                  const TensorList& bufs, double lr, double alpha, double eps,
-                  double weight_decay, double momentum, bool centered, bool maximize) {
+void rmsprop_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+                  const TensorList& grad_avgs, const TensorList& bufs, double lr, double alpha,
+                  double eps, double weight_decay, double momentum, bool centered, bool maximize) {
   check_lists(params, grads, "rmsprop");
   for (size_t i = 0; i < params.size(); ++i) {
     check_like(params[i], square_avgs[i], "rmsprop", "square_avg", i);
@@ -175,9 +177,9 @@ void rmsprop_step(const TensorList& params, const TensorList& grads,
   });
 }
 
-void adadelta_step(const TensorList& params, const TensorList& grads,
-                   const TensorList& square_avgs, const TensorList& acc_deltas, double lr,
-                   double rho, double eps, double weight_decay, bool maximize) {
+void adadelta_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+                   const TensorList& acc_deltas, double lr, double rho, double eps,
+                   double weight_decay, bool maximize) {
   check_lists(params, grads, "adadelta");
   for (size_t i = 0; i < params.size(); ++i) {
     check_like(params[i], square_avgs[i], "adadelta", "square_avg", i);
