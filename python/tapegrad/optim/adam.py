@@ -1,5 +1,6 @@
 """Adam (L2 weight decay) and AdamW (decoupled weight decay), fused."""
 
+from tapegrad._tensor import zeros_like
 from tapegrad.optim import _functional, _fused
 from tapegrad.optim.optimizer import Optimizer
 
@@ -37,7 +38,8 @@ class Adam(Optimizer):
         states = [_fused.state_of(self, p, names, step=True) for p in params]
         if g["amsgrad"]:
             for p, s in zip(params, states):  # amsgrad switched on after a resume
-                s.setdefault("max_exp_avg_sq", p.detach().clone().zero_())
+                if "max_exp_avg_sq" not in s:
+                    s["max_exp_avg_sq"] = zeros_like(p)
         steps = [_fused.advance(s) for s in states]
         lists = ([p.grad for p in params], [s["exp_avg"] for s in states],
                  [s["exp_avg_sq"] for s in states],

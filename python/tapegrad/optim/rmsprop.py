@@ -1,5 +1,6 @@
 """RMSprop (fused)."""
 
+from tapegrad._tensor import zeros_like
 from tapegrad.optim import _functional, _fused
 from tapegrad.optim.optimizer import Optimizer
 
@@ -29,8 +30,9 @@ class RMSprop(Optimizer):
                  + (["grad_avg"] if g["centered"] else []))
         states = [_fused.state_of(self, p, names, step=True) for p in params]
         for p, s in zip(params, states):
-            for name in names:
-                s.setdefault(name, p.detach().clone().zero_())
+            for name in names:  # options switched on after the state was made
+                if name not in s:
+                    s[name] = zeros_like(p)
             _fused.advance(s)
         grads = [p.grad for p in params]
         sq = [s["square_avg"] for s in states]
