@@ -63,7 +63,11 @@ void parallel_for(int64_t n, Body&& body) {
 #pragma omp parallel num_threads(threads)
   {
     int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    int64_t chunk = (n + nt - 1) / nt;
+    // Chunks start at multiples of 64 elements, so every element falls in a
+    // vectorized loop body or in the one scalar tail exactly as it does on one
+    // thread (the two can round a*b+c differently): results never depend on
+    // the number of threads.
+    int64_t chunk = ((n + nt - 1) / nt + 63) / 64 * 64;
     int64_t b = std::min<int64_t>(n, chunk * t), e = std::min<int64_t>(n, b + chunk);
     if (b < e) body(b, e);
   }
