@@ -42,4 +42,15 @@ def check(name, value, ok, message=None):
         raise ValueError(message or f"Invalid {name} value: {value}")
 
 
+def check_torch_options(name, capturable, differentiable):
+    """PyTorch's implementation switches are accepted so that its scripts run
+    unchanged: ``foreach`` and ``fused`` both mean the fused C++ step here
+    (``fused=False`` selects the reference implementation); graph capture and
+    differentiating through the step are not supported."""
+    if capturable:
+        raise ValueError(f"{name}: capturable=True (CUDA graph capture) is not supported")
+    if differentiable:
+        raise ValueError(f"{name}: differentiable=True is not supported")
+
+
 core = _core

@@ -9,9 +9,10 @@ class Adadelta(Optimizer):
     ``Δ = √(u + eps)/√(v + eps)·g``, ``u ← ρu + (1−ρ)Δ²``, ``p ← p − lr·Δ``."""
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False,
-                 fused=True):
+                 fused=True, foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
-        self._fused = fused
+        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
+        self._fused = fused is not False
         super().__init__(params, defaults)
 
     def _validate_group(self, g):

@@ -9,11 +9,13 @@ class Adagrad(Optimizer):
     ``p ← p − lr/(1 + (t−1)·lr_decay) · g/(√s + eps)``."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False, fused=True):
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False, fused=True,
+                 foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
                         maximize=maximize)
-        self._fused = fused
+        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
+        self._fused = fused is not False
         super().__init__(params, defaults)
 
     def _validate_group(self, g):

@@ -17,10 +17,12 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False, fused=True):
+                 amsgrad=False, *, maximize=False, fused=True,
+                 foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
-        self._fused = fused
+        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
+        self._fused = fused is not False
         super().__init__(params, defaults)
 
     def _validate_group(self, g):
@@ -60,6 +62,7 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False, fused=True):
+                 amsgrad=False, *, maximize=False, fused=True,
+                 foreach=None, capturable=False, differentiable=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          fused=fused)

@@ -10,10 +10,12 @@ class RMSprop(Optimizer):
     (``v − ḡ²``) and with momentum, ``p ← p − lr·g/(√v + eps)``."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False, fused=True):
+                 centered=False, *, maximize=False, fused=True,
+                 foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
-        self._fused = fused
+        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
+        self._fused = fused is not False
         super().__init__(params, defaults)
 
     def _validate_group(self, g):

@@ -16,10 +16,12 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, fused=True):
+                 nesterov=False, *, maximize=False, fused=True,
+                 foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
-        self._fused = fused
+        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
+        self._fused = fused is not False
         super().__init__(params, defaults)
 
     def _validate_group(self, g):
