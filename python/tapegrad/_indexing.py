@@ -30,6 +30,15 @@ def _as_index_array(k):
 
 
 def getitem(x, key):
+    # the two most common keys skip the general walk below
+    if type(key) is int and x.ndim > 0:
+        size = x.shape[0]
+        if not -size <= key < size:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {size}")
+        key %= size
+        return _core._slice(x, 0, key, key + 1, 1).squeeze(0)
+    if type(key) is Tensor and key.dtype == _core.dtype.int64 and x.ndim > 0:
+        return _core._index_select(x, 0, key)  # checks bounds, wraps negatives
     if not isinstance(key, tuple):
         key = (key,)
     explicit = sum(1 for k in key if k is not None and k is not Ellipsis)
@@ -84,6 +93,15 @@ def getitem(x, key):
 
 
 def _advanced(x, dim, group):
+    if len(group) == 1:  # one index array: index_select checks and wraps it in C++
+        k = group[0]
+        if isinstance(k, Tensor):
+            _as_index_array(k)  # dtype check
+            index = k
+        else:
+            index = _core._from_numpy(np.array(_as_index_array(k), dtype=np.int64, order="C"),
+                                      _core.dtype.int64, True)
+        return _core._index_select(x, dim, index), dim + index.ndim
     arrays = [_as_index_array(k) for k in group]
     sizes = x.shape[dim:dim + len(arrays)]
     for j, (a, size) in enumerate(zip(arrays, sizes)):

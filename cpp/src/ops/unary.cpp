@@ -65,6 +65,35 @@ static Tensor elementwise_rule(const char* name, const Tensor& x, const Tensor& 
       (saves & kOutput) != 0);
 }
 
+// The same, for ops whose derivative is a function of the output y, with a
+// one-pass kernel g·f'(y) for the usual backward. Under create_graph the
+// rule is written with ops (deriv) so that it differentiates again.
+template <class Deriv, class Fused>
+static Tensor output_rule(const char* name, const Tensor& x, const Tensor& out, Deriv deriv,
+                          Fused fused) {
+  forward_ad(out, {&x}, [&](const Grads& t) { return mul(t[0], deriv(out)); });
+  return record(
+      name, {&x}, out,
+      [&] {
+        return [deriv, fused](Node& n, const Tensor& g) -> Grads {
+          Tensor y = n.output();
+          if (grad_enabled() || g->shape != y->shape || g->dtype != y->dtype)
+            return {mul(g, deriv(y))};
+          Tensor dx = empty(y->shape, y->dtype);
+          dispatch_all(y->dtype, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T *pg = g->data<T>(), *py = y->data<T>();
+            T* pd = dx->data<T>();
+            parallel_for(y->numel, [&](int64_t lo, int64_t hi) {
+              for (int64_t i = lo; i < hi; ++i) pd[i] = fused(pg[i], py[i]);
+            });
+          });
+          return {dx};
+        };
+      },
+      /*save_output=*/true);
+}
+
 static Tensor one_like(const Tensor& t) { return scalar_tensor(1.0, t->dtype); }
 
 Tensor neg(const Tensor& x) {
@@ -78,8 +107,9 @@ Tensor neg(const Tensor& x) {
 Tensor exp(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "exp");
   Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { exp_into(in, res); });
-  return elementwise_rule("ExpBackward", x, out, kOutput,
-                          [](const Tensor&, const Tensor& y) { return y; });
+  return output_rule(
+      "ExpBackward", x, out, [](const Tensor& y) { return y; },
+      [](auto g, auto y) { return g * y; });
 }
 
 Tensor log(const Tensor& x_in) {
@@ -115,9 +145,9 @@ Tensor cos(const Tensor& x_in) {
 Tensor tanh(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "tanh");
   Tensor out = unary_forward<true>(x, [](const auto& in, auto& res) { res = in.tanh(); });
-  return elementwise_rule("TanhBackward", x, out, kOutput, [](const Tensor&, const Tensor& y) {
-    return sub(one_like(y), mul(y, y));
-  });
+  return output_rule(
+      "TanhBackward", x, out, [](const Tensor& y) { return sub(one_like(y), mul(y, y)); },
+      [](auto g, auto y) { return g * (decltype(y)(1) - y * y); });
 }
 
 Tensor sigmoid(const Tensor& x_in) {
@@ -129,9 +159,9 @@ Tensor sigmoid(const Tensor& x_in) {
     exp_into(-in, res);
     res = T(1) / (T(1) + res);
   });
-  return elementwise_rule("SigmoidBackward", x, out, kOutput, [](const Tensor&, const Tensor& s) {
-    return mul(s, sub(one_like(s), s));
-  });
+  return output_rule(
+      "SigmoidBackward", x, out, [](const Tensor& s) { return mul(s, sub(one_like(s), s)); },
+      [](auto g, auto s) { return g * (s * (decltype(s)(1) - s)); });
 }
 
 Tensor sign(const Tensor& x) {
@@ -159,9 +189,12 @@ Tensor relu(const Tensor& x) {
   });
   // mask = not (output <= 0): the subgradient 0 is chosen at the kink and a
   // NaN passes the gradient, as PyTorch's threshold_backward
-  return elementwise_rule("ReluBackward", x, out, kOutput, [](const Tensor&, const Tensor& y) {
-    return sub(one_like(y), compare(y, scalar_tensor(0.0, y->dtype), Compare::le));
-  });
+  return output_rule(
+      "ReluBackward", x, out,
+      [](const Tensor& y) {
+        return sub(one_like(y), compare(y, scalar_tensor(0.0, y->dtype), Compare::le));
+      },
+      [](auto g, auto y) { return y <= decltype(y)(0) ? decltype(g)(0) : g; });
 }
 
 Tensor softplus(const Tensor& x_in, double beta, double threshold) {
