@@ -8,8 +8,10 @@ those medians. A ratio from one run is far more trustworthy than a time.
 
 Contents: timing (:func:`measure`, :func:`timeit`, :func:`compare`), a
 machine description (:func:`machine_info`), optional PyTorch
-(:func:`import_torch`), a table printer (:func:`print_table`) and the shared
-command line and JSON output (:func:`make_parser`, :func:`write_json`).
+(:func:`import_torch`), a table printer (:func:`print_table`), the shared
+command line, ``main`` and JSON output (:func:`make_parser`, :func:`main_for`,
+:func:`write_json`) and the NumPy Adam update two benches time
+(:func:`numpy_adam`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import ctypes
 import gc
 import importlib
 import json
+import math
 import os
 import platform
 import statistics
 import sys
 import time
+
+import numpy as np
 
 # ---------------------------------------------------------------- imports
 
@@ -37,7 +42,9 @@ def import_tapegrad(retries: int = 30, delay: float = 2.0):
     last = None
     for _ in range(retries):
         try:
-            return importlib.import_module("tapegrad")
+            tg = importlib.import_module("tapegrad")
+            _build_stamp(tg)  # the build loaded now, before any rebuild replaces the file
+            return tg
         except (ImportError, OSError) as e:  # a half-installed package
             last = e
             for name in [m for m in sys.modules if m == "tapegrad" or m.startswith("tapegrad.")]:
@@ -111,23 +118,24 @@ class Threads:
         self.n, self.tg, self.torch = int(n), tg, torch
 
     def __enter__(self):
+        # OpenBLAS first: tg.set_num_threads also sets tapegrad's own OpenBLAS
+        self._blas = set_openblas_threads(self.n)
         self._tg = self.tg.get_num_threads() if self.tg is not None else None
         self._torch = self.torch.get_num_threads() if self.torch is not None else None
         if self.tg is not None:
             self.tg.set_num_threads(self.n)
         if self.torch is not None:
             self.torch.set_num_threads(self.n)
-        self._blas = set_openblas_threads(self.n)
         return self
 
     def __exit__(self, *exc):
+        for path, n in self._blas.items():
+            if n is not None:
+                _openblas_threads(path, n)
         if self._tg is not None:
             self.tg.set_num_threads(self._tg)
         if self._torch is not None:
             self.torch.set_num_threads(self._torch)
-        for path, n in self._blas.items():
-            if n is not None:
-                _openblas_threads(path, n)
         return False
 
 
@@ -371,6 +379,26 @@ def compare_quiet(fns: dict, *, threads: int = 1, retries: int = 2, patience: fl
     return best[0], best[1], attempt
 
 
+def quiet_opts(quick: bool) -> dict:
+    """``retries``/``patience`` for :func:`compare_quiet`: none with ``--quick``.
+
+    A quick run is a smoke test that must finish fast even on a busy machine;
+    its disturbed cases just keep their ``?``.
+    """
+    return {"retries": 0, "patience": 0.0} if quick else {"retries": 2, "patience": 10.0}
+
+
+def compare_opts(quick: bool, repeats: int | None, full: tuple[int, float, float],
+                 short: tuple[int, float, float] = (3, 0.005, 0.01)) -> dict:
+    """``repeats``, ``min_time`` and ``warmup`` for :func:`compare` and :func:`measure`.
+
+    ``full`` and ``short`` are ``(repeats, min_time, warmup)`` of a full and of
+    a ``--quick`` run; a ``repeats`` given (``--repeats``) replaces the count.
+    """
+    n, min_time, warmup = short if quick else full
+    return {"repeats": repeats or n, "min_time": min_time, "warmup": warmup}
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     """``a / b``, or ``None`` when either is missing."""
     if a is None or b is None or b == 0:
@@ -449,10 +477,55 @@ def openblas_info() -> list[dict]:
     return out
 
 
+_BUILD_STAMPS: dict[str, str | None] = {}
+
+
+def _build_stamp(tg) -> str | None:
+    """When the compiled core this process loaded was built (it is rebuilt often here).
+
+    The file's modification time, read the first time it is asked for
+    (:func:`import_tapegrad` asks right after the import): a rebuild during
+    the run replaces the file, not the library already loaded.
+    """
+    core = getattr(tg, "_core", None) if tg is not None else None
+    path = getattr(core, "__file__", None)
+    if not path:
+        return None
+    if path not in _BUILD_STAMPS:
+        try:
+            _BUILD_STAMPS[path] = time.strftime("%Y-%m-%d %H:%M:%S",
+                                                time.localtime(os.path.getmtime(path)))
+        except OSError:
+            _BUILD_STAMPS[path] = None
+    return _BUILD_STAMPS[path]
+
+
+def _git_state(tg) -> str | None:
+    """``<commit>`` of the checkout tapegrad was imported from, plus its uncommitted files
+    under cpp/ and python/ (read only: ``git diff``, no lock taken); ``None`` outside git."""
+    import subprocess
+
+    pkg = os.path.dirname(getattr(tg, "__file__", "") or "") if tg is not None else ""
+    if not pkg:
+        return None
+    try:
+        def git(*args):
+            return subprocess.run(["git", "--no-optional-locks", "-C", pkg, *args],
+                                  capture_output=True, text=True, timeout=10, check=True
+                                  ).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD")
+        top = git("rev-parse", "--show-toplevel")
+        changed = git("diff", "--name-only", "HEAD", "--", os.path.join(top, "cpp"),
+                      os.path.join(top, "python")).splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not changed:
+        return head
+    return f"{head} + uncommitted changes to {len(changed)} files in cpp/, python/"
+
+
 def machine_info(tg=None, torch=None) -> dict:
     """A description of the machine and the library versions, for the report."""
-    import numpy as np
-
     info = {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
@@ -464,6 +537,8 @@ def machine_info(tg=None, torch=None) -> dict:
         "tapegrad": getattr(tg, "__version__", None) if tg is not None else None,
         "tapegrad_threads": tg.get_num_threads() if tg is not None else None,
         "tapegrad_blas": bool(getattr(getattr(tg, "_blas", None), "loaded", False)),
+        "tapegrad_build": _build_stamp(tg),
+        "tapegrad_git": _git_state(tg),
         "torch": torch.__version__ if torch is not None else None,
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "env": {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
@@ -480,10 +555,14 @@ def format_machine(info: dict) -> str:
          f"load avg {', '.join(f'{x:.2f}' for x in info['loadavg'] or [])})"),
         f"Python   {info['python']}   NumPy {info['numpy']}   "
         f"tapegrad {info['tapegrad']} (threads {info['tapegrad_threads']}, "
-        f"OpenBLAS {'loaded' if info['tapegrad_blas'] else 'NOT loaded: Eigen fallback'})   "
+        f"OpenBLAS {'loaded' if info['tapegrad_blas'] else 'NOT loaded: Eigen fallback'}"
+        + (f", core built {info['tapegrad_build']}" if info.get("tapegrad_build") else "")
+        + ")   "
         f"torch {info['torch'] or 'not installed'}"
         + (f" (threads {info['torch_threads']})" if info["torch"] else ""),
     ]
+    if info.get("tapegrad_git"):
+        lines.append(f"source   {info['tapegrad_git']}")
     for b in info["openblas"]:
         lines.append(f"OpenBLAS {b['library']}: {b['config']} [core {b['core']}, "
                      f"threads {b['num_threads']}]")
@@ -598,3 +677,54 @@ def write_json(path: str, payload: dict) -> None:
         json.dump(payload, f, indent=2, default=str)
         f.write("\n")
     print(f"\nwrote {path}")
+
+
+def main_for(name: str, run, report, args, *, torch_threads: bool = False, **run_kwargs) -> dict:
+    """The ``main`` of a bench script, once its command line ``args`` is parsed.
+
+    Imports tapegrad and torch (with tapegrad's thread count when
+    ``torch_threads``), prints the machine, then ``result = run(quick=...,
+    repeats=..., **run_kwargs)`` and ``report(result)``; with ``--json`` writes
+    ``{"machine", "results": {name: result}}``. Returns ``result``.
+    """
+    tg = import_tapegrad()
+    torch = import_torch(tg.get_num_threads() if torch_threads else None)
+    machine = machine_info(tg, torch)
+    print(format_machine(machine))
+    result = run(quick=args.quick, repeats=args.repeats, **run_kwargs)
+    report(result)
+    if args.json:
+        write_json(args.json, {"machine": machine, "results": {name: result}})
+    return result
+
+
+# ------------------------------------------------------- NumPy references
+
+
+def numpy_adam(params, grads, exp_avgs, exp_avg_sqs, scratch, t: int, lr: float,
+               betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    """Step ``t`` (from 1) of PyTorch's Adam (AdamW with ``weight_decay``), in place.
+
+    Updates each float32 array of ``params`` from its gradient in ``grads``
+    and its states ``exp_avgs``/``exp_avg_sqs``, with in-place ufuncs through
+    ``scratch`` (one array of each parameter's shape; never allocates).
+    """
+    b1, b2 = betas
+    step_size = lr / (1 - b1 ** t)
+    bias2_sqrt = math.sqrt(1 - b2 ** t)
+    for p, g, m, v, s in zip(params, grads, exp_avgs, exp_avg_sqs, scratch):
+        if weight_decay:  # AdamW: decoupled decay
+            p *= 1 - lr * weight_decay
+        m *= b1
+        np.multiply(g, 1 - b1, out=s)
+        m += s
+        v *= b2
+        np.multiply(g, g, out=s)
+        s *= 1 - b2
+        v += s
+        np.sqrt(v, out=s)
+        s /= bias2_sqrt
+        s += eps
+        np.divide(m, s, out=s)
+        s *= step_size
+        p -= s

@@ -130,17 +130,14 @@ def run(quick: bool = False, repeats: int | None = None, sizes=SIZES) -> dict:
     """Times every size on 1 thread; returns ``{"rows", "notes", "checks", "config"}``."""
     tg = C.import_tapegrad()
     torch = C.import_torch()
-    repeats = repeats or (3 if quick else 11)
-    opts = {"repeats": repeats, "min_time": 0.005 if quick else 0.02,
-            "warmup": 0.01 if quick else 0.05}
+    opts = C.compare_opts(quick, repeats, full=(11, 0.02, 0.05))
     rng = np.random.default_rng(0)
     rows, checks = [], {}
     with C.Threads(1, tg, torch):
         for n, c in sizes:
             print(f"[batchnorm] N={n} C={c}", file=sys.stderr, flush=True)
             fns, checks[f"N={n} C={c}"] = _contenders(tg, torch, n, c, rng)
-            t, others, attempts = C.compare_quiet(fns, threads=1, retries=1 if quick else 2,
-                                                  patience=2.0 if quick else 10.0, **opts)
+            t, others, attempts = C.compare_quiet(fns, threads=1, **C.quiet_opts(quick), **opts)
             noisy = C.unreliable(t, others, 1)
             us = {k: v.median * 1e6 for k, v in t.items()}
             for kind in ("fwd+bwd", "fwd"):
@@ -178,15 +175,7 @@ def report(result: dict) -> None:
 
 def main(argv=None) -> dict:
     args = C.make_parser(__doc__.splitlines()[0]).parse_args(argv)
-    tg = C.import_tapegrad()
-    torch = C.import_torch()
-    machine = C.machine_info(tg, torch)
-    print(C.format_machine(machine))
-    result = run(quick=args.quick, repeats=args.repeats)
-    report(result)
-    if args.json:
-        C.write_json(args.json, {"machine": machine, "results": {NAME: result}})
-    return result
+    return C.main_for(NAME, run, report, args)
 
 
 if __name__ == "__main__":

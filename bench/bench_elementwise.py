@@ -141,9 +141,7 @@ def run(quick: bool = False, repeats: int | None = None, threads=THREADS) -> dic
     """Times every op at every thread count; returns ``{"rows", "scaling", "notes", ...}``."""
     tg = C.import_tapegrad()
     torch = C.import_torch()
-    repeats = repeats or (3 if quick else 9)
-    opts = {"repeats": repeats, "min_time": 0.005 if quick else 0.02,
-            "warmup": 0.01 if quick else 0.05}
+    opts = C.compare_opts(quick, repeats, full=(9, 0.02, 0.05))
     rng = np.random.default_rng(0)
     xn = rng.standard_normal(SHAPE).astype(np.float32)
     gyn = rng.standard_normal(SHAPE).astype(np.float32)
@@ -157,9 +155,8 @@ def run(quick: bool = False, repeats: int | None = None, threads=THREADS) -> dic
                 print(f"[elementwise] threads={th} {name}", file=sys.stderr, flush=True)
                 fns, checks[name] = _contenders(tg, torch, name, xn, gyn)
                 t, others, attempts = C.compare_quiet(
-                    fns, threads=th, retries=1 if quick else 2,
-                    patience=2.0 if quick else 10.0, settle=settle,
-                    rounds=(2 if quick else repeats) if settle else None, **opts)
+                    fns, threads=th, **C.quiet_opts(quick), settle=settle,
+                    rounds=(2 if quick else opts["repeats"]) if settle else None, **opts)
                 rows += _rows(name, th, t, others, attempts)
     notes = [
         f"shape {SHAPE} float32 ({np.prod(SHAPE):,} elements); softmax over dim -1",
@@ -239,16 +236,8 @@ def main(argv=None) -> dict:
     p.add_argument("--threads", default=",".join(map(str, THREADS)),
                    help="comma-separated thread counts (default 1,2)")
     args = p.parse_args(argv)
-    tg = C.import_tapegrad()
-    torch = C.import_torch()
-    machine = C.machine_info(tg, torch)
-    print(C.format_machine(machine))
-    result = run(quick=args.quick, repeats=args.repeats,
-                 threads=[int(t) for t in args.threads.split(",")])
-    report(result)
-    if args.json:
-        C.write_json(args.json, {"machine": machine, "results": {NAME: result}})
-    return result
+    return C.main_for(NAME, run, report, args,
+                      threads=[int(t) for t in args.threads.split(",")])
 
 
 if __name__ == "__main__":

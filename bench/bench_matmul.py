@@ -73,8 +73,7 @@ def _worker(threads: int, sizes, repeats: int, quick: bool) -> dict:
                 pa, pb = torch.from_numpy(a), torch.from_numpy(b)
                 fns["torch"] = lambda pa=pa, pb=pb: pa @ pb
             t, others, attempts = C.compare_quiet(
-                fns, threads=threads, retries=1 if quick else 2,
-                patience=2.0 if quick else 10.0, repeats=repeats,
+                fns, threads=threads, **C.quiet_opts(quick), repeats=repeats,
                 min_time=min_time, warmup=warmup, rounds=rounds, settle=settle)
             cases.append({"dtype": dtype_name, "n": n, "threads": threads,
                           "rel_err_vs_numpy": rel_err, "timings": t, "others": others,
@@ -157,7 +156,8 @@ def run(quick: bool = False, repeats: int | None = None, threads=THREADS, sizes=
         blas = ", ".join(f"{b['library']}={b['num_threads']}" for b in w["machine"]["openblas"])
         th = w["machine"]["torch_threads"]
         notes.append(f"threads={w['threads']}: OpenBLAS threads seen {blas}; tapegrad "
-                     f"{w['machine']['tapegrad_threads']}; torch {th if th else '-'}")
+                     f"{w['machine']['tapegrad_threads']}; torch {th if th else '-'}; tapegrad "
+                     f"core built {w['machine'].get('tapegrad_build') or '?'}")
     worst = max(r["rel_err_vs_numpy"] for r in rows)
     notes.append(f"largest |tg - numpy| / max|numpy| over all products: {worst:.1e}")
     if workers and not workers[0]["machine"]["tapegrad_blas"]:
@@ -199,16 +199,8 @@ def main(argv=None) -> dict:
         result = _worker(args.worker, sizes, repeats, args.quick)
         print(_MARK + json.dumps(result, default=float), flush=True)
         return result
-    tg = C.import_tapegrad()
-    torch = C.import_torch(tg.get_num_threads())
-    machine = C.machine_info(tg, torch)
-    print(C.format_machine(machine))
-    threads = [int(t) for t in args.threads.split(",")]
-    result = run(quick=args.quick, repeats=args.repeats, threads=threads, sizes=sizes)
-    report(result)
-    if args.json:
-        C.write_json(args.json, {"machine": machine, "results": {NAME: result}})
-    return result
+    return C.main_for(NAME, run, report, args, torch_threads=True,
+                      threads=[int(t) for t in args.threads.split(",")], sizes=sizes)
 
 
 if __name__ == "__main__":

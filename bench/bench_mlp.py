@@ -14,6 +14,11 @@ model with ``Adam(fused=True)``; NumPy runs a hand-written MLP (forward,
 softmax cross-entropy, backward) and an in-place Adam. All three start from
 the same weights; the losses of their first steps are compared.
 
+Two more rows per batch split the step, each half timed on its own:
+``fwd+bwd`` (zero_grad, forward, loss, backward) and ``Adam step``
+(``opt.step()`` alone, on the last gradients). They have no target; they
+show where a step's time goes.
+
 Targets: tapegrad ≤ 0.9× PyTorch's time per step at batch 64, ≤ 1.0× at 256.
 """
 
@@ -57,6 +62,12 @@ class NumpyMLP:
         self.t = 0
 
     def step(self, x, y):
+        loss = self.fwd_bwd(x, y)
+        self.adam()
+        return loss
+
+    def fwd_bwd(self, x, y):
+        """Forward, loss and backward; the gradients go to ``self.grads``."""
         w1, b1, w2, b2, w3, b3 = self.params
         n = x.shape[0]
         h1 = x @ w1.T
@@ -79,30 +90,14 @@ class NumpyMLP:
         dh2 *= h2 > 0
         dh1 = dh2 @ w2
         dh1 *= h1 > 0
-        grads = [dh1.T @ x, dh1.sum(axis=0), dh2.T @ h1, dh2.sum(axis=0), z.T @ h2,
-                 z.sum(axis=0)]
-        self._adam(grads)
+        self.grads = [dh1.T @ x, dh1.sum(axis=0), dh2.T @ h1, dh2.sum(axis=0), z.T @ h2,
+                      z.sum(axis=0)]
         return loss
 
-    def _adam(self, grads):
+    def adam(self):
         self.t += 1
-        b1, b2 = BETAS
-        step_size = LR / (1 - b1 ** self.t)
-        bias2_sqrt = math.sqrt(1 - b2 ** self.t)
-        for p, g, m, v, s in zip(self.params, grads, self.m, self.v, self.scratch):
-            m *= b1
-            np.multiply(g, 1 - b1, out=s)
-            m += s
-            v *= b2
-            np.multiply(g, g, out=s)
-            s *= 1 - b2
-            v += s
-            np.sqrt(v, out=s)
-            s /= bias2_sqrt
-            s += EPS
-            np.divide(m, s, out=s)
-            s *= step_size
-            p -= s
+        C.numpy_adam(self.params, self.grads, self.m, self.v, self.scratch, self.t, LR, BETAS,
+                     EPS)
 
 
 def _lib_mlp(lib, weights, fused: bool):
@@ -119,29 +114,39 @@ def _lib_mlp(lib, weights, fused: bool):
                                                                   else {}))
     f = nn.functional
 
-    def step(x, y):
+    def fwd_bwd(x, y):
         opt.zero_grad()
         loss = f.cross_entropy(model(x), y)
         loss.backward()
+        return loss
+
+    def step(x, y):
+        loss = fwd_bwd(x, y)
         opt.step()
         return loss
 
-    return step, params
+    return step, params, fwd_bwd, opt.step
 
 
 def _contenders(tg, torch, batch, rng):
     weights = init_weights(rng)
     xn = rng.standard_normal((batch, LAYERS[0])).astype(np.float32)
     yn = rng.integers(0, LAYERS[-1], batch).astype(np.int64)
-    tg_step, tg_params = _lib_mlp(tg, weights, fused=False)
+    tg_step, tg_params, tg_fb, tg_opt = _lib_mlp(tg, weights, fused=False)
     x, y = tg.from_numpy(xn), tg.from_numpy(yn)
     nmlp = NumpyMLP(weights)
     fns = {"tapegrad": lambda: tg_step(x, y), "torch": None, "numpy": lambda: nmlp.step(xn, yn)}
+    # the two halves of a step, timed apart (the optimizer step reuses the last gradients)
+    phases = {"fwd+bwd": {"tapegrad": lambda: tg_fb(x, y), "torch": None,
+                          "numpy": lambda: nmlp.fwd_bwd(xn, yn)},
+              "Adam step": {"tapegrad": tg_opt, "torch": None, "numpy": nmlp.adam}}
     th_step = None
     if torch is not None:
-        th_step, th_params = _lib_mlp(torch, weights, fused=True)
+        th_step, th_params, th_fb, th_opt = _lib_mlp(torch, weights, fused=True)
         xt, yt = torch.from_numpy(xn), torch.from_numpy(yn)
         fns["torch"] = lambda: th_step(xt, yt)
+        phases["fwd+bwd"]["torch"] = lambda: th_fb(xt, yt)
+        phases["Adam step"]["torch"] = th_opt
     # the first steps from the same weights: losses and parameters side by side
     losses = {"tapegrad": [], "torch": [], "numpy": []}
     for _ in range(3):
@@ -159,38 +164,38 @@ def _contenders(tg, torch, batch, rng):
         check["params_vs_torch"] = max(float(np.max(np.abs(p.detach().numpy()
                                                             - q.detach().numpy())))
                                        for p, q in zip(tg_params, th_params))
-    return fns, check, losses
+    return fns, phases, check, losses
 
 
 def run(quick: bool = False, repeats: int | None = None, batches=BATCHES) -> dict:
     """Times a step at every batch size on 1 thread; returns ``{"rows", "notes", ...}``."""
     tg = C.import_tapegrad()
     torch = C.import_torch()
-    repeats = repeats or (3 if quick else 11)
-    opts = {"repeats": repeats, "min_time": 0.01 if quick else 0.05,
-            "warmup": 0.02 if quick else 0.2}
+    opts = C.compare_opts(quick, repeats, full=(11, 0.05, 0.2), short=(3, 0.01, 0.02))
     rng = np.random.default_rng(0)
     rows, checks, first_losses = [], {}, {}
     with C.Threads(1, tg, torch):
         blas = C.openblas_info()
         for batch in batches:
             print(f"[mlp] batch={batch}", file=sys.stderr, flush=True)
-            fns, checks[batch], first_losses[batch] = _contenders(tg, torch, batch, rng)
-            t, others, attempts = C.compare_quiet(fns, threads=1, retries=1 if quick else 2,
-                                                  patience=2.0 if quick else 10.0, **opts)
-            ms = {k: v.median * 1e3 for k, v in t.items()}
-            row = {"bench": NAME, "case": f"train step batch={batch}", "unit": "ms",
-                   "tapegrad": ms.get("tapegrad"), "torch": ms.get("torch"),
-                   "numpy": ms.get("numpy"),
-                   "tg/torch": C.ratio(ms.get("tapegrad"), ms.get("torch")),
-                   "tg/numpy": C.ratio(ms.get("tapegrad"), ms.get("numpy")),
-                   "spread": t["tapegrad"].spread, "others": others, "attempts": attempts,
-                   "timings": t}
-            if batch in TARGETS:
-                row["target"] = f"tg/torch ≤ {TARGETS[batch]:g}"
-                row["status"] = C.status(row["tg/torch"], "<=", TARGETS[batch],
-                                         C.unreliable(t, others, 1))
-            rows.append(row)
+            fns, phases, checks[batch], first_losses[batch] = _contenders(tg, torch, batch,
+                                                                          rng)
+            for case, case_fns in [("train step", fns)] + list(phases.items()):
+                t, others, attempts = C.compare_quiet(case_fns, threads=1,
+                                                      **C.quiet_opts(quick), **opts)
+                ms = {k: v.median * 1e3 for k, v in t.items()}
+                row = {"bench": NAME, "case": f"{case} batch={batch}", "unit": "ms",
+                       "tapegrad": ms.get("tapegrad"), "torch": ms.get("torch"),
+                       "numpy": ms.get("numpy"),
+                       "tg/torch": C.ratio(ms.get("tapegrad"), ms.get("torch")),
+                       "tg/numpy": C.ratio(ms.get("tapegrad"), ms.get("numpy")),
+                       "spread": t["tapegrad"].spread, "others": others,
+                       "attempts": attempts, "timings": t}
+                if case == "train step" and batch in TARGETS:
+                    row["target"] = f"tg/torch ≤ {TARGETS[batch]:g}"
+                    row["status"] = C.status(row["tg/torch"], "<=", TARGETS[batch],
+                                             C.unreliable(t, others, 1))
+                rows.append(row)
     notes = [
         f"layers {'-'.join(map(str, LAYERS))}, ReLU, cross-entropy (mean), Adam lr={LR}; "
         "torch: Adam(fused=True); float32",
@@ -217,15 +222,7 @@ def report(result: dict) -> None:
 
 def main(argv=None) -> dict:
     args = C.make_parser(__doc__.splitlines()[0]).parse_args(argv)
-    tg = C.import_tapegrad()
-    torch = C.import_torch()
-    machine = C.machine_info(tg, torch)
-    print(C.format_machine(machine))
-    result = run(quick=args.quick, repeats=args.repeats)
-    report(result)
-    if args.json:
-        C.write_json(args.json, {"machine": machine, "results": {NAME: result}})
-    return result
+    return C.main_for(NAME, run, report, args)
 
 
 if __name__ == "__main__":

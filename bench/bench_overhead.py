@@ -178,9 +178,10 @@ def check_index_and_reduce(tg, torch, rng) -> dict:
     return worst
 
 
-def _timed(fns, opts):
-    """:func:`_common.compare_quiet` (one thread: tiny ops don't use a second one)."""
-    t, others, _ = C.compare_quiet(fns, threads=1, **opts)
+def _timed(fns, opts, quick=False):
+    """:func:`_common.compare_quiet` on one thread (no re-measuring with ``quick``)."""
+    retry = C.quiet_opts(True) if quick else {}  # full runs keep compare_quiet's defaults
+    t, others, _ = C.compare_quiet(fns, threads=1, **retry, **opts)
     return t, others
 
 
@@ -215,10 +216,7 @@ def run(quick: bool = False, repeats: int | None = None) -> dict:
 
 
 def _run(tg, torch, quick, repeats) -> dict:
-    repeats = repeats or (3 if quick else 11)
-    min_time = 0.005 if quick else 0.02
-    warmup = 0.01 if quick else 0.05
-    opts = {"repeats": repeats, "min_time": min_time, "warmup": warmup}
+    opts = C.compare_opts(quick, repeats, full=(11, 0.02, 0.05))
     rng = np.random.default_rng(0)
     rows = []
 
@@ -237,14 +235,14 @@ def _run(tg, torch, quick, repeats) -> dict:
                     at = torch.tensor(an, requires_grad=grad)
                     bt = torch.tensor(bn, requires_grad=grad)
                     fns["torch"] = lambda a=at, b=bt, op=op: op(a, b)
-                t = _timed(fns, opts)
+                t = _timed(fns, opts, quick)
                 dims = "×".join(map(str, shape))
                 case = f"a {sym} b  [{dims}] f32, {'graph' if grad else 'no grad'}"
                 target = TARGET_ADD_GRAD if (sym == "+" and grad) else None
                 rows.append(_row(case, t, target=target))
 
     for case, fns in _index_and_reduce_cases(tg, torch, rng):
-        rows.append(_row(case, _timed(fns, opts)))
+        rows.append(_row(case, _timed(fns, opts, quick)))
 
     arrays = _chain_inputs(rng)
     consts = {k: v for k, v in arrays.items() if k != "x"}
@@ -280,7 +278,7 @@ def _run(tg, torch, quick, repeats) -> dict:
     ]
     for case, f_tg, f_th, f_np, target in cases:
         fns = {"tapegrad": f_tg, "torch": f_th if torch is not None else None, "numpy": f_np}
-        rows.append(_row(case, _timed(fns, opts), per=CHAIN_OPS, target=target))
+        rows.append(_row(case, _timed(fns, opts, quick), per=CHAIN_OPS, target=target))
 
     check = check_chain_grads(tg, torch, arrays)
     check_ir = check_index_and_reduce(tg, torch, np.random.default_rng(1))
@@ -316,15 +314,7 @@ def report(result: dict) -> None:
 
 def main(argv=None) -> dict:
     args = C.make_parser(__doc__.splitlines()[0]).parse_args(argv)
-    tg = C.import_tapegrad()
-    torch = C.import_torch(tg.get_num_threads())
-    machine = C.machine_info(tg, torch)
-    print(C.format_machine(machine))
-    result = run(quick=args.quick, repeats=args.repeats)
-    report(result)
-    if args.json:
-        C.write_json(args.json, {"machine": machine, "results": {NAME: result}})
-    return result
+    return C.main_for(NAME, run, report, args, torch_threads=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ of all of them are printed together with their targets, so one run shows at
 a glance where tapegrad stands against PyTorch and NumPy on this machine.
 
     python bench/run_all.py [--quick] [--json PATH] [--only overhead,matmul]
+
+The benches (every ``bench_*.py`` here, in name order): ``batchnorm``,
+``elementwise``, ``matmul``, ``mlp``, ``optim``, ``overhead``. Each one sets
+the thread counts it measures at and restores them afterwards.
 """
 
 from __future__ import annotations
@@ -60,9 +64,10 @@ def main(argv=None) -> dict:
     rows = [r for res in results.values() for r in res["rows"]]
     print("\n=== all benchmarks ===")
     print(C.format_machine(machine))
-    C.print_table(rows, title="Combined (µs/op rows: ratio = tapegrad time / other time, lower "
-                              "is better; GFLOP/s rows: ratio = tapegrad rate / other, higher "
-                              "is better)")
+    C.print_table(rows, title="Combined (time rows — µs/op, µs, ms: ratio = tapegrad time / "
+                              "other time, lower is better; GFLOP/s rows: ratio = tapegrad "
+                              "rate / other, higher is better; ×fwd rows: backward time in "
+                              "forwards)")
     summary = collections.Counter(r.get("status") for r in rows if r.get("target"))
     print("\ntargets: " + (", ".join(f"{v} {k}" for k, v in sorted(summary.items())) or "none")
           + ("   (? = disturbed or noisy: run again)" if any("?" in k for k in summary) else ""))
