@@ -296,7 +296,8 @@ def bench(args):
     from tapegrad.bench import run_all
 
     argv = (["--quick"] if args.quick else []) + (["--json", args.json] if args.json else [])
-    return run_all.main(argv)
+    run_all.main(argv)  # prints the table (and writes the JSON); returns the results
+    return 0
 
 
 def main(argv=None):
@@ -306,7 +307,7 @@ def main(argv=None):
         if args.command == "train":
             train(args)
             return 0
-        return bench(args) or 0
+        return bench(args)
     except UsageError as e:
         print(f"tapegrad: error: {e}", file=sys.stderr)
         return 2
