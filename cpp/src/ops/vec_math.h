@@ -18,6 +18,7 @@ void exp_into(const In& in, Out& out) {
   // below lo the result is subnormal (or 0); above hi it overflows
   const T lo = std::log(std::numeric_limits<T>::min()),
           hi = std::log(std::numeric_limits<T>::max());
+  const T bound = std::min(-lo, hi);
   constexpr Eigen::Index kBlock = 2048;
   const Eigen::Index n = in.size();
   for (Eigen::Index start = 0; start < n; start += kBlock) {
@@ -25,10 +26,9 @@ void exp_into(const In& in, Out& out) {
     auto src = in.segment(start, len);
     auto dst = out.segment(start, len);
     dst = src.exp();
-    // NaN propagates through min/max and fails the range test
-    const T smallest = src.template minCoeff<Eigen::PropagateNaN>();
-    const T largest = src.template maxCoeff<Eigen::PropagateNaN>();
-    if (smallest >= lo && largest <= hi) continue;
+    // one reduction: |x| within the range on both sides (a NaN propagates and
+    // fails the test)
+    if (src.abs().template maxCoeff<Eigen::PropagateNaN>() <= bound) continue;
     for (Eigen::Index i = 0; i < len; ++i) {
       const T v = src[i];
       if (!(v >= lo && v <= hi)) dst[i] = std::exp(v);
