@@ -35,39 +35,19 @@ def _data(tg):
     return x, y
 
 
-def _tg_loop(tg, x, y, epochs):
-    nn, sizes = tg.nn, (64, *HIDDEN, 10)
+def _loop(lib, x, y, epochs):
+    """The loop, written once for both libraries (``lib`` is tapegrad or torch: the
+    same names, arguments and semantics)."""
+    nn, sizes = lib.nn, (64, *HIDDEN, 10)
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(a, b), nn.ReLU()]
     model = nn.Sequential(*layers[:-1])
-    opt = tg.optim.Adam(model.parameters(), lr=LR)
-    data = tg.utils.data.TensorDataset(tg.tensor(x), tg.tensor(y))
+    opt = lib.optim.Adam(model.parameters(), lr=LR)
+    data = lib.utils.data.TensorDataset(lib.from_numpy(x), lib.from_numpy(y))
 
     def loop():
-        loader = tg.utils.data.DataLoader(data, batch_size=BATCH, shuffle=True)
-        for _ in range(epochs):
-            for xb, yb in loader:
-                opt.zero_grad()
-                loss = nn.functional.cross_entropy(model(xb), yb)
-                loss.backward()
-                opt.step()
-        return loss.item()
-
-    return loop
-
-
-def _torch_loop(torch, x, y, epochs):
-    nn, sizes = torch.nn, (64, *HIDDEN, 10)
-    layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    data = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-
-    def loop():
-        loader = torch.utils.data.DataLoader(data, batch_size=BATCH, shuffle=True)
+        loader = lib.utils.data.DataLoader(data, batch_size=BATCH, shuffle=True)
         for _ in range(epochs):
             for xb, yb in loader:
                 opt.zero_grad()
@@ -89,8 +69,8 @@ def run(quick: bool = False, repeats: int | None = None) -> dict:
     rows = []
     with C.Threads(1, tg, torch):
         print(f"[train] {epochs} epochs", file=sys.stderr, flush=True)
-        fns = {"tg": _tg_loop(tg, x, y, epochs),
-               "torch": _torch_loop(torch, x, y, epochs) if torch is not None else None,
+        fns = {"tg": _loop(tg, x, y, epochs),
+               "torch": _loop(torch, x, y, epochs) if torch is not None else None,
                "numpy": None}
         t, others, attempts = C.compare_quiet(fns, threads=1, **C.quiet_opts(quick), **opts)
         noisy = C.unreliable(t, others, 1)

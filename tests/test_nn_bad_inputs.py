@@ -6,33 +6,10 @@ the case it was running is recorded as a crash and a new interpreter resumes wit
 next case.
 """
 
-import dataclasses
-import json
-import re
-import subprocess
-import sys
-import textwrap
-
 import pytest
+from bad_inputs import IX, C, R, T, V, check, check_clean_exit, check_detects_crashes, run_all
 
-
-@dataclasses.dataclass(frozen=True)
-class Case:
-    code: str  # statements; the last one must raise
-    raises: tuple  # acceptable exception types (names of classes in the MRO)
-    op: tuple = ()  # the message must name one of these (case-insensitive)
-    shapes: tuple = ()  # the message must show each of these shapes
-    words: tuple = ()  # other substrings the message must contain
-
-
-def C(code, raises, op=(), shapes=(), words=()):
-    raises = (raises,) if isinstance(raises, str) else tuple(raises)
-    op = (op,) if isinstance(op, str) else tuple(op)
-    return Case(textwrap.dedent(code).strip(), raises, op, tuple(shapes), tuple(words))
-
-
-V, T, IX, R, K, A = ("ValueError", "TypeError", "IndexError", "RuntimeError", "KeyError",
-                     "AttributeError")
+K, A = "KeyError", "AttributeError"
 LIN = ("linear", "mm", "matmul")
 BN = ("batch_norm", "batchnorm")
 CE = ("cross_entropy", "crossentropy")
@@ -244,117 +221,21 @@ CASES = {
     """, R, words=["non-finite"]),
 }
 
-RUNNER = r'''
-import json, sys
-import numpy as np
-import tapegrad as tg
-from tapegrad import nn
-from tapegrad.nn import functional as F
-from tapegrad.nn.utils import parametrizations as P
-from tapegrad.nn.utils import parametrize
-
-cases = json.loads(sys.stdin.read())
-env = {"tg": tg, "np": np, "nn": nn, "F": F, "P": P, "parametrize": parametrize}
-for name, code in cases:
-    rec = {"name": name}
-    try:
-        exec(compile(code, name, "exec"), dict(env))
-        rec["raised"] = None
-    except BaseException as e:
-        rec["raised"] = type(e).__name__
-        rec["mro"] = [c.__name__ for c in type(e).__mro__]
-        rec["msg"] = str(e)
-    sys.stdout.write(json.dumps(rec) + "\n")
-    sys.stdout.flush()
-sys.stdout.write(json.dumps({"name": "__done__"}) + "\n")
-sys.stdout.flush()
-'''
-
-
-def _run_all(cases, timeout=60):
-    """name -> record. A case that kills the interpreter is recorded as a crash."""
-    pending = list(cases.items())
-    results, exits = {}, []
-    while pending:
-        payload = json.dumps([[n, c.code] for n, c in pending])
-        try:
-            proc = subprocess.run([sys.executable, "-c", RUNNER], input=payload, check=False,
-                                  capture_output=True, text=True, timeout=timeout)
-            out, err, rc = proc.stdout, proc.stderr, proc.returncode
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-            err, rc = "timeout", "timeout"
-        done = False
-        for line in out.splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if rec["name"] == "__done__":
-                done = True
-            else:
-                results[rec["name"]] = rec
-        pending = [(n, c) for n, c in pending if n not in results]
-        if done:
-            exits.append((rc, err))
-            break
-        if pending:  # the interpreter died while running pending[0]
-            name, _ = pending.pop(0)
-            results[name] = {"name": name, "crashed": rc, "stderr": err[-2000:]}
-    return results, exits
-
 
 @pytest.fixture(scope="module")
 def outcomes():
-    return _run_all(CASES)
-
-
-def _shape_regex(shape):
-    inner = r"\s*,\s*".join(str(d) for d in shape)
-    if len(shape) == 1:
-        inner += r"\s*,?"
-    return re.compile(r"[\(\[]\s*" + inner + r"\s*[\)\]]")
+    return run_all(CASES)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_nn_bad_input(name, outcomes):
-    case = CASES[name]
     results, _ = outcomes
-    rec = results[name]
-    assert "crashed" not in rec, (
-        f"the interpreter died (exit {rec.get('crashed')}) running:\n{case.code}\n"
-        f"{rec.get('stderr')}")
-    assert rec["raised"] is not None, f"no exception from:\n{case.code}"
-    assert any(t in rec["mro"] for t in case.raises), (
-        f"expected {case.raises}, got {rec['raised']}: {rec['msg']}")
-    msg = rec["msg"]
-    assert msg.strip(), "empty error message"
-    if case.op:
-        assert any(o.lower() in msg.lower() for o in case.op), (
-            f"message doesn't name the op {case.op}: {msg!r}")
-    for shape in case.shapes:
-        assert _shape_regex(shape).search(msg), f"message doesn't show shape {shape}: {msg!r}"
-    for w in case.words:
-        assert w in msg, f"message doesn't contain {w!r}: {msg!r}"
+    check(CASES[name], results[name])
 
 
 def test_nn_runner_interpreter_exits_cleanly(outcomes):
-    # After all the bad inputs the interpreter must still shut down without crashing.
-    _, exits = outcomes
-    assert exits, "the last interpreter never finished the cases"
-    rc, err = exits[-1]
-    assert rc == 0, err[-2000:]
+    check_clean_exit(outcomes[1])
 
 
 def test_nn_runner_detects_crashes():
-    # The harness itself: a case that kills the interpreter is reported, and the cases
-    # after it still run.
-    cases = {
-        "before": C("raise ValueError('x')", V),
-        "crash": C("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", V),
-        "after": C("raise TypeError('y')", T),
-    }
-    results, _ = _run_all(cases)
-    assert results["before"]["raised"] == "ValueError"
-    assert "crashed" in results["crash"]
-    assert results["after"]["raised"] == "TypeError"
+    check_detects_crashes()

@@ -58,3 +58,15 @@ class set_grad_enabled(_GradMode):
 
     def __call__(self, fn):
         raise TypeError("set_grad_enabled cannot be used as a decorator")
+
+
+def zero_grads(tensors, set_to_none=True):
+    """Clears the ``.grad`` of each tensor: to None (PyTorch's default) or, with
+    ``set_to_none=False``, to zeros in place. Shared by Module and Optimizer."""
+    for t in tensors:
+        if t.grad is None:
+            continue
+        if set_to_none:
+            t.grad = None
+        else:
+            t.grad.zero_()

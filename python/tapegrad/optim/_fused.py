@@ -2,6 +2,7 @@
 
 from tapegrad import _core
 from tapegrad._tensor import tensor, zeros_like
+from tapegrad.optim.optimizer import Optimizer
 
 
 def params_with_grads(group):
@@ -42,15 +43,22 @@ def check(name, value, ok, message=None):
         raise ValueError(message or f"Invalid {name} value: {value}")
 
 
-def check_torch_options(name, capturable, differentiable):
-    """PyTorch's implementation switches are accepted so that its scripts run
+class FusedOptimizer(Optimizer):
+    """Base of the first-order optimizers whose step is one fused C++ call per group.
+
+    PyTorch's implementation switches are accepted so that its scripts run
     unchanged: ``foreach`` and ``fused`` both mean the fused C++ step here
-    (``fused=False`` selects the reference implementation); graph capture and
-    differentiating through the step are not supported."""
-    if capturable:
-        raise ValueError(f"{name}: capturable=True (CUDA graph capture) is not supported")
-    if differentiable:
-        raise ValueError(f"{name}: differentiable=True is not supported")
+    (``fused=False`` selects the single-tensor reference implementation);
+    graph capture and differentiating through the step are not supported."""
+
+    def __init__(self, params, defaults, fused=True, capturable=False, differentiable=False):
+        name = type(self).__name__
+        if capturable:
+            raise ValueError(f"{name}: capturable=True (CUDA graph capture) is not supported")
+        if differentiable:
+            raise ValueError(f"{name}: differentiable=True is not supported")
+        self._fused = fused is not False
+        super().__init__(params, defaults)
 
 
 core = _core

@@ -1,19 +1,16 @@
 """Adadelta (fused)."""
 
 from tapegrad.optim import _functional, _fused
-from tapegrad.optim.optimizer import Optimizer
 
 
-class Adadelta(Optimizer):
+class Adadelta(_fused.FusedOptimizer):
     """Adadelta with PyTorch's update rule: ``v ← ρv + (1−ρ)g²``,
     ``Δ = √(u + eps)/√(v + eps)·g``, ``u ← ρu + (1−ρ)Δ²``, ``p ← p − lr·Δ``."""
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False,
                  fused=True, foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
-        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
-        self._fused = fused is not False
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused, capturable, differentiable)
 
     def _validate_group(self, g):
         _fused.check("learning rate", g["lr"], g["lr"] >= 0, f"Invalid learning rate: {g['lr']}")

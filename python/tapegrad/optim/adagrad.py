@@ -1,10 +1,9 @@
 """Adagrad (fused)."""
 
 from tapegrad.optim import _functional, _fused
-from tapegrad.optim.optimizer import Optimizer
 
 
-class Adagrad(Optimizer):
+class Adagrad(_fused.FusedOptimizer):
     """Adagrad with PyTorch's update rule: ``s ← s + g²``,
     ``p ← p − lr/(1 + (t−1)·lr_decay) · g/(√s + eps)``."""
 
@@ -14,9 +13,7 @@ class Adagrad(Optimizer):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
                         maximize=maximize)
-        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
-        self._fused = fused is not False
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused, capturable, differentiable)
 
     def _validate_group(self, g):
         _fused.check("learning rate", g["lr"], g["lr"] >= 0, f"Invalid learning rate: {g['lr']}")

@@ -2,10 +2,9 @@
 
 from tapegrad._tensor import zeros_like
 from tapegrad.optim import _functional, _fused
-from tapegrad.optim.optimizer import Optimizer
 
 
-class Adam(Optimizer):
+class Adam(_fused.FusedOptimizer):
     """Adam with PyTorch's update rule and numbers (``amsgrad``, L2 ``weight_decay``).
 
     >>> w = tg.tensor([1.0], requires_grad=True)
@@ -21,9 +20,7 @@ class Adam(Optimizer):
                  foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
-        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
-        self._fused = fused is not False
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused, capturable, differentiable)
 
     def _validate_group(self, g):
         _fused.check("learning rate", g["lr"], g["lr"] >= 0, f"Invalid learning rate: {g['lr']}")

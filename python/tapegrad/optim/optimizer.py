@@ -6,7 +6,7 @@ import copy
 from collections import defaultdict
 
 from tapegrad._core import Tensor
-from tapegrad._grad_mode import enable_grad, no_grad
+from tapegrad._grad_mode import enable_grad, no_grad, zero_grads
 
 _required = object()
 
@@ -79,14 +79,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Clears the gradients of all optimized tensors (to None by default)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+        zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def step(self, closure=None):
         """Performs one update; with ``closure`` (which recomputes the loss and its

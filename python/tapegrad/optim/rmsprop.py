@@ -2,10 +2,9 @@
 
 from tapegrad._tensor import zeros_like
 from tapegrad.optim import _functional, _fused
-from tapegrad.optim.optimizer import Optimizer
 
 
-class RMSprop(Optimizer):
+class RMSprop(_fused.FusedOptimizer):
     """RMSprop with PyTorch's update rule: ``v ← αv + (1−α)g²``, optionally centered
     (``v − ḡ²``) and with momentum, ``p ← p − lr·g/(√v + eps)``."""
 
@@ -14,9 +13,7 @@ class RMSprop(Optimizer):
                  foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
-        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
-        self._fused = fused is not False
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused, capturable, differentiable)
 
     def _validate_group(self, g):
         _fused.check("learning rate", g["lr"], g["lr"] >= 0, f"Invalid learning rate: {g['lr']}")

@@ -1,10 +1,9 @@
 """SGD with momentum, dampening, Nesterov and weight decay (fused)."""
 
 from tapegrad.optim import _functional, _fused
-from tapegrad.optim.optimizer import Optimizer
 
 
-class SGD(Optimizer):
+class SGD(_fused.FusedOptimizer):
     """Stochastic gradient descent, PyTorch's update rule and numbers:
     ``b ← μb + (1−τ)g`` (``b ← g`` on the first step), ``g ← g + μb`` (Nesterov) or
     ``g ← b``, ``p ← p − lr·g``, with ``g`` including ``weight_decay·p``.
@@ -20,9 +19,7 @@ class SGD(Optimizer):
                  foreach=None, capturable=False, differentiable=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
-        _fused.check_torch_options(type(self).__name__, capturable, differentiable)
-        self._fused = fused is not False
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, fused, capturable, differentiable)
 
     def _validate_group(self, g):
         _fused.check("learning rate", g["lr"], g["lr"] >= 0, f"Invalid learning rate: {g['lr']}")

@@ -3,7 +3,7 @@
 from collections import OrderedDict, namedtuple
 
 from tapegrad._core import Tensor
-from tapegrad._grad_mode import no_grad
+from tapegrad._grad_mode import no_grad, zero_grads
 from tapegrad.nn.parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -204,13 +204,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Clears the gradients of all parameters (to None by default, as PyTorch)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         for m in self.children():
