@@ -1,6 +1,10 @@
 """Tensor indexing: ``t[i]``, ``t[a:b:s]``, ``t[..., j]``, ``t[None]``, ``t[idx]`` and
 ``t[rows, cols]``, built from three differentiable primitives (slice, squeeze and
-index_select). Index arrays are not differentiated."""
+index_select). Index arrays are not differentiated.
+
+The results are new tensors (tapegrad's tensors are always contiguous), not
+views: an in-place update of ``t[0:2]`` does not change ``t``, unlike PyTorch.
+Boolean masks and index arrays separated by other indices are not supported."""
 
 import numbers
 
