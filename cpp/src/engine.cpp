@@ -77,33 +77,44 @@ namespace {
 // Every node reachable from the roots, in an order where a node comes before
 // all the nodes it feeds gradients to (Kahn's algorithm on the reversed tape).
 // Iterative: deep graphs must not exhaust the C++ stack.
-std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
+// Every node reachable from the roots, in an order where a node comes before
+// all the nodes it feeds gradients to (Kahn's algorithm on the reversed tape),
+// and each node's place in that order. The counts live here, not in the
+// nodes, so that threads may walk one retained graph at the same time.
+// Iterative: deep graphs must not exhaust the C++ stack.
+struct Walk {
+  std::vector<Node*> order;
+  std::unordered_map<Node*, size_t> position;
+};
+
+Walk topological_order(const std::vector<Node*>& roots) {
+  std::unordered_map<Node*, int> dependencies;
   std::vector<Node*> stack, seen_nodes;
-  std::unordered_set<Node*> seen;
   for (Node* r : roots)
-    if (seen.insert(r).second) stack.push_back(r);
+    if (dependencies.emplace(r, 0).second) stack.push_back(r);
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     seen_nodes.push_back(n);
-    n->dependencies = 0;
     for (Edge& e : n->edges)
-      if (e.fn && seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+      if (e.fn && dependencies.emplace(e.fn.get(), 0).second) stack.push_back(e.fn.get());
   }
   for (Node* n : seen_nodes)
     for (Edge& e : n->edges)
-      if (e.fn) e.fn->dependencies++;
-  std::vector<Node*> order, ready;
+      if (e.fn) dependencies[e.fn.get()]++;
+  Walk walk;
+  std::vector<Node*> ready;
   for (Node* n : seen_nodes)
-    if (n->dependencies == 0) ready.push_back(n);
+    if (dependencies[n] == 0) ready.push_back(n);
   while (!ready.empty()) {
     Node* n = ready.back();
     ready.pop_back();
-    order.push_back(n);
+    walk.position[n] = walk.order.size();
+    walk.order.push_back(n);
     for (Edge& e : n->edges)
-      if (e.fn && --e.fn->dependencies == 0) ready.push_back(e.fn.get());
+      if (e.fn && --dependencies[e.fn.get()] == 0) ready.push_back(e.fn.get());
   }
-  return order;
+  return walk;
 }
 
 Tensor accumulate(const Tensor& into, const Tensor& g) { return into ? add(into, g) : g; }
@@ -149,6 +160,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   };
 
   std::vector<Node*> roots;
+  std::vector<Tensor> root_grads;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     check_defined(out, "backward");
@@ -166,55 +178,58 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
       g = to_dtype(g, out->dtype);
     }
     if (out->grad_fn) {
-      Node* n = out->grad_fn.get();
-      n->pending_grad = accumulate(n->pending_grad, g);
-      roots.push_back(n);
+      roots.push_back(out->grad_fn.get());
+      root_grads.push_back(g);
     } else {
       deliver_leaf(out, g);
     }
   }
 
-  std::vector<Node*> order = topological_order(roots);
+  Walk walk = topological_order(roots);
+  const std::vector<Node*>& order = walk.order;
+  // the gradient arriving at each node of this walk, by position in the order
+  std::vector<Tensor> pending(order.size());
+  for (size_t i = 0; i < roots.size(); ++i) {
+    Tensor& slot = pending[walk.position[roots[i]]];
+    slot = accumulate(slot, root_grads[i]);
+  }
   // Keep nodes alive while walking even if a rule drops the last reference.
   std::vector<std::shared_ptr<Node>> keep;
   keep.reserve(order.size());
   for (Node* n : order) keep.push_back(n->shared_from_this());
 
-  try {
-    for (Node* n : order) {
-      Tensor g = std::move(n->pending_grad);
-      n->pending_grad.reset();
-      if (capture) {
-        auto it = capture->nodes.find(n);
-        if (it != capture->nodes.end() && g)
-          capture->results[it->second] = accumulate(capture->results[it->second], g);
-      }
-      if (!g) {
-        if (!retain_graph) n->release();
-        continue;
-      }
-      if (n->released || !n->rule)
-        throw AutogradError(std::string(n->name) +
-                            ": trying to backward through the graph a second time (or directly "
-                            "access saved tensors after they have already been freed). Saved "
-                            "intermediate values of the graph are freed when you call "
-                            ".backward() or autograd.grad(). Specify retain_graph=True if you "
-                            "need to backward through the graph a second time.");
-      Grads grads = n->rule(*n, g);
-      g.reset();
-      for (size_t i = 0; i < n->edges.size() && i < grads.size(); ++i) {
-        Edge& e = n->edges[i];
-        if (!e.active() || !grads[i]) continue;
-        if (e.fn)
-          e.fn->pending_grad = accumulate(e.fn->pending_grad, grads[i]);
-        else
-          deliver_leaf(e.leaf, grads[i]);
-      }
-      if (!retain_graph) n->release();
+  for (size_t k = 0; k < order.size(); ++k) {
+    Node* n = order[k];
+    Tensor g = std::move(pending[k]);
+    pending[k].reset();
+    if (capture) {
+      auto it = capture->nodes.find(n);
+      if (it != capture->nodes.end() && g)
+        capture->results[it->second] = accumulate(capture->results[it->second], g);
     }
-  } catch (...) {
-    for (Node* n : order) n->pending_grad.reset();
-    throw;
+    if (!g) {
+      if (!retain_graph) n->release();
+      continue;
+    }
+    if (n->released || !n->rule)
+      throw AutogradError(std::string(n->name) +
+                          ": trying to backward through the graph a second time (or directly "
+                          "access saved tensors after they have already been freed). Saved "
+                          "intermediate values of the graph are freed when you call "
+                          ".backward() or autograd.grad(). Specify retain_graph=True if you "
+                          "need to backward through the graph a second time.");
+    Grads grads = n->rule(*n, g);
+    g.reset();
+    for (size_t i = 0; i < n->edges.size() && i < grads.size(); ++i) {
+      Edge& e = n->edges[i];
+      if (!e.active() || !grads[i]) continue;
+      if (e.fn) {
+        Tensor& slot = pending[walk.position[e.fn.get()]];
+        slot = accumulate(slot, grads[i]);
+      } else
+        deliver_leaf(e.leaf, grads[i]);
+    }
+    if (!retain_graph) n->release();
   }
 }
 

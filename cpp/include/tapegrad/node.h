@@ -31,10 +31,6 @@ struct Node : std::enable_shared_from_this<Node> {
   // output (exp, tanh, sigmoid): holding the output itself would be a cycle.
   Tensor saved_output;
 
-  // Used by the engine during one backward pass.
-  Tensor pending_grad;
-  int dependencies = 0;
-
   Node(const char* name) : name(name) {}
   bool needs_grad(size_t input) const { return input < edges.size() && edges[input].active(); }
   // The op's output as seen from the rule: same data, this node as grad_fn,
