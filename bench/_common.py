@@ -659,6 +659,13 @@ def status(value: float | None, op: str, bound: float, noisy: bool = False) -> s
     return ("PASS" if ok else "MISS") + ("?" if noisy else "")
 
 
+def print_notes(result: dict) -> None:
+    """The legend of the table columns, then the bench's notes."""
+    print(f"  {LEGEND}")
+    for n in result["notes"]:
+        print(f"  note: {n}")
+
+
 def make_parser(description: str) -> argparse.ArgumentParser:
     """The command line every bench script shares: ``--quick`` and ``--json PATH``."""
     p = argparse.ArgumentParser(description=description)

@@ -168,9 +168,7 @@ def run(quick: bool = False, repeats: int | None = None, sizes=SIZES) -> dict:
 def report(result: dict) -> None:
     C.print_table(result["rows"], title="BatchNorm1d, training mode (median µs per call; ratios "
                                         "are tapegrad time / other time, lower is better)")
-    print(f"  {C.LEGEND}")
-    for n in result["notes"]:
-        print(f"  note: {n}")
+    C.print_notes(result)
 
 
 def main(argv=None) -> dict:

@@ -226,9 +226,7 @@ def report(result: dict) -> None:
                       columns=[("case", "case"), ("tapegrad", "tapegrad"), ("torch", "torch"),
                                ("numpy", "numpy")],
                       title="Thread scaling (time at 1 thread / time at 2 threads)")
-    print(f"  {C.LEGEND}")
-    for n in result["notes"]:
-        print(f"  note: {n}")
+    C.print_notes(result)
 
 
 def main(argv=None) -> dict:

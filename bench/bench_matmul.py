@@ -176,9 +176,7 @@ def report(result: dict) -> None:
                       columns=[("case", "case"), ("tapegrad", "tapegrad"), ("torch", "torch"),
                                ("numpy", "numpy")],
                       title="Thread scaling (GFLOP/s at 2 threads / at 1 thread)")
-    print(f"  {C.LEGEND}")
-    for n in result["notes"]:
-        print(f"  note: {n}")
+    C.print_notes(result)
 
 
 def _parser():

@@ -215,9 +215,7 @@ def report(result: dict) -> None:
     C.print_table(result["rows"], title="MLP 784-256-256-10 training step (median ms per step; "
                                         "ratios are tapegrad time / other time, lower is "
                                         "better)")
-    print(f"  {C.LEGEND}")
-    for n in result["notes"]:
-        print(f"  note: {n}")
+    C.print_notes(result)
 
 
 def main(argv=None) -> dict:

@@ -308,9 +308,7 @@ def report(result: dict) -> None:
     C.print_table(result["rows"], columns=COLUMNS,
                   title="Optimizer step on float32 parameters (median ms per step; ratios are "
                         "tapegrad time / other time, lower is better)")
-    print(f"  {C.LEGEND}")
-    for n in result["notes"]:
-        print(f"  note: {n}")
+    C.print_notes(result)
 
 
 def main(argv=None) -> dict:

@@ -307,9 +307,7 @@ def report(result: dict) -> None:
     """Prints the rows and notes of :func:`run`."""
     C.print_table(result["rows"], title="Per-op overhead (median µs per op; ratios are "
                                         "tapegrad time / other time, lower is better)")
-    print(f"  {C.LEGEND}")
-    for n in result["notes"]:
-        print(f"  note: {n}")
+    C.print_notes(result)
 
 
 def main(argv=None) -> dict:

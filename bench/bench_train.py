@@ -91,9 +91,7 @@ def run(quick: bool = False, repeats: int | None = None) -> dict:
 def report(result: dict) -> None:
     C.print_table(result["rows"], title="Training loop of `tapegrad train` (median seconds per "
                                         "loop; ratios are tapegrad time / other time)")
-    print(f"  {C.LEGEND}")
-    for n in result["notes"]:
-        print(f"  note: {n}")
+    C.print_notes(result)
 
 
 def main(argv=None) -> dict:
