@@ -140,7 +140,7 @@ def test_repeatable_with_manual_seed(fn):
                          ids=["float64", "float32"])
 @pytest.mark.parametrize("gain", [1.0, 0.5, 2.0])
 def test_orthogonal(shape, dtype, tol, gain):
-    w = init.orthogonal_(tg.empty(*shape, dtype=dtype), gain=gain)
+    w = init.orthogonal_(tg.empty(shape, dtype=dtype), gain=gain)
     assert w.shape == shape and w.dtype == dtype
     m = w.numpy().astype(np.float64).reshape(shape[0], -1) / gain
     rows, cols = m.shape
@@ -186,7 +186,7 @@ def test_zero_element_tensors():
                                          ((4, 3, 2), (6, 8)), ((16, 8, 3, 3), (72, 144)),
                                          ((2, 3, 4, 5, 6), (360, 240)), ((3, 0), (0, 3))])
 def test_fans(shape, fans):
-    assert init._calculate_fan_in_and_fan_out(tg.empty(*shape)) == fans
+    assert init._calculate_fan_in_and_fan_out(tg.empty(shape)) == fans
 
 
 def test_gains():
@@ -242,17 +242,17 @@ def test_fans_match_torch(torch, shape):
         expected = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
     except ValueError as e:
         with pytest.raises(ValueError, match=str(e)):
-            init._calculate_fan_in_and_fan_out(tg.empty(*shape))
+            init._calculate_fan_in_and_fan_out(tg.empty(shape))
     else:
-        assert init._calculate_fan_in_and_fan_out(tg.empty(*shape)) == expected
+        assert init._calculate_fan_in_and_fan_out(tg.empty(shape)) == expected
     for mode in ("fan_in", "fan_out", "Fan_In", "fan"):
         try:
             expected = torch.nn.init._calculate_correct_fan(torch.empty(shape), mode)
         except ValueError as e:
             with pytest.raises(ValueError, match=str(e).replace("[", r"\[").replace("]", r"\]")):
-                init._calculate_correct_fan(tg.empty(*shape), mode)
+                init._calculate_correct_fan(tg.empty(shape), mode)
         else:
-            assert init._calculate_correct_fan(tg.empty(*shape), mode) == expected
+            assert init._calculate_correct_fan(tg.empty(shape), mode) == expected
 
 
 @pytest.mark.parametrize("nonlinearity, param", [
@@ -291,7 +291,7 @@ TORCH_CASES = [
 def test_distribution_matches_torch(torch, name, kwargs, shape):
     torch.manual_seed(0)
     theirs = getattr(torch.nn.init, name)(torch.empty(shape, dtype=torch.float64), **kwargs)
-    ours = getattr(init, name)(tg.empty(*shape, dtype=tg.float64), **kwargs)
+    ours = getattr(init, name)(tg.empty(shape, dtype=tg.float64), **kwargs)
     a, b = ours.numpy(), theirs.numpy()
     scale = b.std()
     assert abs(a.mean() - b.mean()) < 0.03 * scale

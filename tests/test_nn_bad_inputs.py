@@ -20,10 +20,10 @@ CASES = {
     "linear_wrong_features_1d": C("nn.Linear(3, 2)(tg.ones(5))", V, LIN, [(5,)]),
     "linear_wrong_features_3d": C("nn.Linear(3, 2)(tg.ones(2, 4, 5))", V, LIN, [(2, 4, 5)]),
     "linear_0d_input": C("nn.Linear(3, 2)(tg.tensor(1.0))", V, LIN),
-    "linear_functional_wrong_features": C("F.linear(tg.ones(4, 5), tg.ones(2, 3))", V, LIN,
+    "linear_functional_wrong_features": C("F.linear(tg.ones(4, 5), tg.ones(2, 3))", R, LIN,
                                           [(4, 5)]),
     "linear_functional_bias_wrong_shape": C(
-        "F.linear(tg.ones(4, 3), tg.ones(2, 3), tg.ones(5))", V, ("linear", "add"), [(5,)]),
+        "F.linear(tg.ones(4, 3), tg.ones(2, 3), tg.ones(5))", R, ("linear", "add"), [(5,)]),
     "linear_negative_features": C("nn.Linear(-1, 2)", V, "linear"),
     "linear_float_features": C("nn.Linear(2.5, 2)", (V, T), "linear"),
     # --- BatchNorm1d -------------------------------------------------------------------
@@ -108,7 +108,7 @@ CASES = {
                            "mse_loss", words=["avg"]),
     "mse_module_bad_reduction": C("nn.MSELoss(reduction='Mean')(tg.zeros(2), tg.zeros(2))", V,
                                   words=["Mean"]),
-    "mse_shape_mismatch": C("F.mse_loss(tg.zeros(2, 3), tg.zeros(4))", V, ("mse", "sub"),
+    "mse_shape_mismatch": C("F.mse_loss(tg.zeros(2, 3), tg.zeros(4))", R, ("mse", "sub"),
                             [(2, 3), (4,)]),
     "gnll_negative_var": C(
         "F.gaussian_nll_loss(tg.zeros(2, 3), tg.zeros(2, 3), -tg.ones(2, 3))", V,

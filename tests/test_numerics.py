@@ -20,7 +20,7 @@ INF, NAN = float("inf"), float("nan")
 
 def _softplus(m, x, **kw):
     if m is tg:
-        return x.softplus(**kw)
+        return tg.softplus(x, **kw)
     return m.nn.functional.softplus(x, **kw)
 
 
@@ -256,7 +256,7 @@ STABLE = {
                 lambda a, w: _np_softmax(a) * (w - np.sum(w * _np_softmax(a)))),
     "logsumexp": (lambda x: x.logsumexp(0), lambda T, x: T.logsumexp(x, 0), _np_logsumexp,
                   lambda a, w: w * _np_softmax(a)),
-    "softplus": (lambda x: x.softplus(), lambda T, x: T.nn.functional.softplus(x), _np_softplus,
+    "softplus": (lambda x: tg.softplus(x, ), lambda T, x: T.nn.functional.softplus(x), _np_softplus,
                  lambda a, w: w * _np_sigmoid(a)),
     "sigmoid": (lambda x: x.sigmoid(), lambda T, x: T.sigmoid(x), _np_sigmoid,
                 lambda a, w: w * _np_sigmoid(a) * (1 - _np_sigmoid(a))),

@@ -24,7 +24,7 @@ SHAPES = [(), (0,), (1,), (5,), (2, 3), (2, 0, 4), (2, 3, 4, 5)]
 def make_tensor(shape, dtype):
     if dtype == tg.int64:
         return tg.tensor(np.arange(math.prod(shape), dtype=np.int64).reshape(shape) - 3)
-    return tg.randn(*shape, dtype=dtype)
+    return tg.randn(shape, dtype=dtype)
 
 
 def assert_same(a, b, where="obj"):

@@ -1,82 +1,14 @@
 #include "tapegrad/engine.h"
 
 #include <unordered_map>
-#include <unordered_set>
 
 #include "tapegrad/ops.h"
+#include "tapegrad/recorder.h"
 
 namespace tapegrad {
 
 namespace {
-thread_local bool grad_mode = true;
-thread_local bool forward_mode = false;
-}  // namespace
 
-bool forward_ad_enabled() { return forward_mode; }
-void set_forward_ad_enabled(bool enabled) { forward_mode = enabled; }
-ForwardADGuard::ForwardADGuard(bool enabled) : previous(forward_mode) { forward_mode = enabled; }
-ForwardADGuard::~ForwardADGuard() { forward_mode = previous; }
-
-Tensor sum_terms(const Tensor& a, const Tensor& b) {
-  if (!a) return b;
-  if (!b) return a;
-  return add(a, b);
-}
-
-bool grad_enabled() { return grad_mode; }
-void set_grad_enabled(bool enabled) { grad_mode = enabled; }
-
-bool any_requires_grad(Inputs inputs) {
-  for (const Tensor* t : inputs)
-    if (*t && (*t)->requires_grad) return true;
-  return false;
-}
-
-std::shared_ptr<Node> make_node(const char* name, Inputs inputs) {
-  auto node = std::make_shared<Node>(name);
-  node->edges.resize(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& in = *inputs.ptr[i];  // an optional input may be null
-    if (!in || !in->requires_grad) continue;
-    if (in->grad_fn)
-      node->edges[i].fn = in->grad_fn;
-    else
-      node->edges[i].leaf = in;
-  }
-  return node;
-}
-
-void attach(const Tensor& out, std::shared_ptr<Node> node, bool save_output) {
-  if (save_output) node->saved_output = alias(out, out->shape);
-  out->requires_grad = true;
-  out->grad_fn = std::move(node);
-}
-
-Tensor Node::output() {
-  if (!saved_output)
-    throw AutogradError(std::string(name) +
-                        ": trying to backward through the graph a second time (or directly "
-                        "access saved tensors after they have already been freed). Saved "
-                        "intermediate values of the graph are freed when you call .backward() "
-                        "or autograd.grad(). Specify retain_graph=True if you need to backward "
-                        "through the graph a second time.");
-  Tensor out = alias(saved_output, saved_output->shape);
-  out->requires_grad = true;
-  out->grad_fn = shared_from_this();
-  return out;
-}
-
-void Node::release() {
-  rule = nullptr;
-  saved_output.reset();
-  released = true;
-}
-
-namespace {
-
-// Every node reachable from the roots, in an order where a node comes before
-// all the nodes it feeds gradients to (Kahn's algorithm on the reversed tape).
-// Iterative: deep graphs must not exhaust the C++ stack.
 // Every node reachable from the roots, in an order where a node comes before
 // all the nodes it feeds gradients to (Kahn's algorithm on the reversed tape),
 // and each node's place in that order. The counts live here, not in the
@@ -103,6 +35,7 @@ Walk topological_order(const std::vector<Node*>& roots) {
     for (Edge& e : n->edges)
       if (e.fn) dependencies[e.fn.get()]++;
   Walk walk;
+  walk.order.reserve(seen_nodes.size());
   std::vector<Node*> ready;
   for (Node* n : seen_nodes)
     if (dependencies[n] == 0) ready.push_back(n);
@@ -119,79 +52,120 @@ Walk topological_order(const std::vector<Node*>& roots) {
 
 Tensor accumulate(const Tensor& into, const Tensor& g) { return into ? add(into, g) : g; }
 
-void check_grad_shape(const Tensor& g, const Shape& expected, const char* what, size_t i) {
-  if (g->shape != expected)
-    throw AutogradError("Mismatch in shape: " + std::string(what) + "[" + std::to_string(i) +
-                        "] has a shape of " + shape_str(g->shape) + " and output[" +
-                        std::to_string(i) + "] has a shape of " + shape_str(expected) + ".");
+void check_grad_shape(const Tensor& g, const Tensor& out, const char* what, size_t i) {
+  if (g->shape != out->shape)
+    throw RuntimeError("Mismatch in shape: " + std::string(what) + "[" + std::to_string(i) +
+                       "] has a shape of " + shape_str(g->shape) + " and output[" +
+                       std::to_string(i) + "] has a shape of " + shape_str(out->shape) + ".");
 }
 
-// The common walk. `capture` (may be null) maps tensors whose gradient is
-// wanted to result slots: leaves by their impl, non-leaves by their grad_fn.
-// Without capture, gradients of leaves accumulate into .grad.
+Tensor run_hooks(const HookList<TensorHook>& hooks, Tensor g) {
+  for (const auto& [id, hook] : hooks.entries)
+    if (Tensor replaced = hook(g)) {
+      if (replaced->shape != g->shape)
+        throw RuntimeError("hook: the hook returned a gradient of shape " +
+                           shape_str(replaced->shape) + " for a gradient of shape " +
+                           shape_str(g->shape));
+      g = replaced;
+    }
+  return g;
+}
+
+// A fresh .grad: its own contiguous buffer, since a rule may pass one tensor
+// on to several leaves and kernels return views.
+Tensor own_grad(const Tensor& g, bool create_graph) {
+  if (create_graph) return g;
+  return (g.use_count() > 1 || !g->contiguous || g->view_base) ? copy_data(g) : g;
+}
+
+// Targets of tg.autograd.grad: leaves by their impl, non-leaves by (node, output).
 struct Capture {
   std::unordered_map<TensorImpl*, size_t> leaves;
-  std::unordered_map<Node*, size_t> nodes;
+  std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> nodes;
   std::vector<Tensor> results;
 };
 
 void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
          bool retain_graph, bool create_graph, Capture* capture) {
   if (outputs.size() != grad_outputs.size())
-    throw AutogradError("grad_outputs should have the same length as outputs: got " +
-                        std::to_string(grad_outputs.size()) + " and " +
-                        std::to_string(outputs.size()));
+    throw RuntimeError("grad_outputs should have the same length as outputs: got " +
+                       std::to_string(grad_outputs.size()) + " and " +
+                       std::to_string(outputs.size()));
   GradModeGuard mode(create_graph);
 
-  auto deliver_leaf = [&](const Tensor& leaf, const Tensor& g) {
+  auto deliver_leaf = [&](const Tensor& leaf, Tensor g) {
+    if (leaf->extras && !leaf->extras->grad_hooks.empty())
+      g = run_hooks(leaf->extras->grad_hooks, g);
     if (capture) {
       auto it = capture->leaves.find(leaf.get());
       if (it != capture->leaves.end())
         capture->results[it->second] = accumulate(capture->results[it->second], g);
       return;
     }
-    if (leaf->grad) {
-      leaf->grad = add(leaf->grad, g);
-    } else {
-      // A rule may pass its incoming gradient straight through (add), so the
-      // same tensor can reach several leaves: each .grad gets its own buffer.
-      leaf->grad = g.use_count() > 1 ? clone(g) : g;
-    }
+    if (g->dtype != leaf->dtype) g = to_dtype(g, leaf->dtype);
+    leaf->grad = leaf->grad ? add(leaf->grad, g) : own_grad(g, create_graph);
+    if (leaf->extras)
+      for (const auto& [id, hook] : leaf->extras->post_accumulate_hooks.entries) hook(leaf);
   };
 
-  std::vector<Node*> roots;
-  std::vector<Tensor> root_grads;
+  std::vector<std::pair<Edge, Tensor>> roots;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     check_defined(out, "backward");
     if (!out->requires_grad)
-      throw AutogradError("element " + std::to_string(i) +
-                          " of tensors does not require grad and does not have a grad_fn");
+      throw RuntimeError("element " + std::to_string(i) +
+                         " of tensors does not require grad and does not have a grad_fn");
     Tensor g = grad_outputs[i];
     if (!g) {
       if (out->numel != 1)
-        throw AutogradError("grad can be implicitly created only for scalar outputs (output " +
-                            std::to_string(i) + " has shape " + shape_str(out->shape) + ")");
-      g = full(out->shape, 1.0, out->dtype);
+        throw RuntimeError("grad can be implicitly created only for scalar outputs (output " +
+                           std::to_string(i) + " has shape " + shape_str(out->shape) + ")");
+      g = full(out->shape, Scalar(1.0), out->dtype);
     } else {
-      check_grad_shape(g, out->shape, "grad_output", i);
+      check_grad_shape(g, out, "grad_output", i);
       g = to_dtype(g, out->dtype);
     }
-    if (out->grad_fn) {
-      roots.push_back(out->grad_fn.get());
-      root_grads.push_back(g);
-    } else {
-      deliver_leaf(out, g);
+    roots.emplace_back(autograd_edge(out), g);
+  }
+
+  std::vector<Node*> root_nodes;
+  for (auto& [edge, g] : roots)
+    if (edge.fn) root_nodes.push_back(edge.fn.get());
+  Walk walk = topological_order(root_nodes);
+  const std::vector<Node*>& order = walk.order;
+
+  // With capture, only nodes on a path to a captured input run.
+  // needed: the node's gradient is captured or leads to a captured input;
+  // run_rule: only the latter.
+  std::vector<char> needed(order.size(), 1), run_rule(order.size(), 1);
+  if (capture) {
+    for (size_t k = order.size(); k-- > 0;) {
+      Node* n = order[k];
+      bool leads = false;
+      for (const Edge& e : n->edges) {
+        if (leads) break;
+        if (e.fn)
+          leads = needed[walk.position[e.fn.get()]];
+        else if (e.leaf)
+          leads = capture->leaves.count(e.leaf.get()) > 0;
+      }
+      run_rule[k] = leads;
+      needed[k] = leads || capture->nodes.count(n) > 0;
     }
   }
 
-  Walk walk = topological_order(roots);
-  const std::vector<Node*>& order = walk.order;
-  // the gradient arriving at each node of this walk, by position in the order
-  std::vector<Tensor> pending(order.size());
-  for (size_t i = 0; i < roots.size(); ++i) {
-    Tensor& slot = pending[walk.position[roots[i]]];
-    slot = accumulate(slot, root_grads[i]);
+  // the gradients arriving at each output of each node, by position in the order
+  std::vector<Grads> pending(order.size());
+  auto add_pending = [&](Node* n, uint32_t nr, const Tensor& g) {
+    Grads& slots = pending[walk.position[n]];
+    if (slots.size() < n->num_outputs) slots.resize(n->num_outputs);
+    slots[nr] = accumulate(slots[nr], g);
+  };
+  for (auto& [edge, g] : roots) {
+    if (edge.fn)
+      add_pending(edge.fn.get(), edge.input_nr, g);
+    else if (edge.leaf)
+      deliver_leaf(edge.leaf, g);
   }
   // Keep nodes alive while walking even if a rule drops the last reference.
   std::vector<std::shared_ptr<Node>> keep;
@@ -200,33 +174,44 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
 
   for (size_t k = 0; k < order.size(); ++k) {
     Node* n = order[k];
-    Tensor g = std::move(pending[k]);
-    pending[k].reset();
-    if (capture) {
-      auto it = capture->nodes.find(n);
-      if (it != capture->nodes.end() && g)
-        capture->results[it->second] = accumulate(capture->results[it->second], g);
-    }
-    if (!g) {
-      if (!retain_graph) n->release();
+    Grads gs = std::move(pending[k]);
+    bool any = false;
+    for (const Tensor& g : gs) any = any || g;
+    if (!any || !needed[k]) {
+      if (!retain_graph && !capture) n->release();
       continue;
     }
+    if (n->extras) {
+      for (auto& [nr, hooks] : n->extras->pre_hooks)
+        if (nr < gs.size() && gs[nr]) gs[nr] = run_hooks(hooks, gs[nr]);
+      for (auto& [nr, weak] : n->extras->retained)
+        if (Tensor t = weak.lock(); t && nr < gs.size() && gs[nr])
+          t->grad = t->grad ? add(t->grad, gs[nr]) : own_grad(gs[nr], create_graph);
+    }
+    if (capture) {
+      auto it = capture->nodes.find(n);
+      if (it != capture->nodes.end())
+        for (auto [nr, slot] : it->second)
+          if (nr < gs.size() && gs[nr])
+            capture->results[slot] = accumulate(capture->results[slot], gs[nr]);
+    }
+    if (!run_rule[k]) continue;
     if (n->released || !n->rule)
-      throw AutogradError(std::string(n->name) +
-                          ": trying to backward through the graph a second time (or directly "
-                          "access saved tensors after they have already been freed). Saved "
-                          "intermediate values of the graph are freed when you call "
-                          ".backward() or autograd.grad(). Specify retain_graph=True if you "
-                          "need to backward through the graph a second time.");
-    Grads grads = n->rule(*n, g);
-    g.reset();
+      throw RuntimeError(n->display_name() +
+                         ": trying to backward through the graph a second time (or directly "
+                         "access saved tensors after they have already been freed). Saved "
+                         "intermediate values of the graph are freed when you call "
+                         ".backward() or autograd.grad(). Specify retain_graph=True if you "
+                         "need to backward through the graph a second time.");
+    gs.resize(n->num_outputs);
+    Grads grads = n->rule(*n, gs);
+    gs.clear();
     for (size_t i = 0; i < n->edges.size() && i < grads.size(); ++i) {
       Edge& e = n->edges[i];
       if (!e.active() || !grads[i]) continue;
-      if (e.fn) {
-        Tensor& slot = pending[walk.position[e.fn.get()]];
-        slot = accumulate(slot, grads[i]);
-      } else
+      if (e.fn)
+        add_pending(e.fn.get(), e.input_nr, grads[i]);
+      else
         deliver_leaf(e.leaf, grads[i]);
     }
     if (!retain_graph) n->release();
@@ -249,21 +234,20 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     const Tensor& t = inputs[i];
     check_defined(t, "grad");
     if (!t->requires_grad)
-      throw AutogradError("grad: input " + std::to_string(i) + " does not require grad (shape " +
-                          shape_str(t->shape) + ")");
-    if (t->grad_fn)
-      capture.nodes[t->grad_fn.get()] = i;
+      throw RuntimeError("One of the differentiated Tensors (input " + std::to_string(i) +
+                         ", shape " + shape_str(t->shape) + ") does not require grad");
+    Edge e = autograd_edge(t);
+    if (e.fn)
+      capture.nodes[e.fn.get()].emplace_back(e.input_nr, i);
     else
       capture.leaves[t.get()] = i;
   }
-  // An output that is itself one of the inputs receives its own gradient.
   run(outputs, grad_outputs, retain_graph, create_graph, &capture);
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!capture.results[i] && !allow_unused)
-      throw AutogradError(
-          "grad: one of the differentiated Tensors (input " + std::to_string(i) +
-          ") appears to not have been used in the graph. Set allow_unused=True if this is the "
-          "desired behavior.");
+      throw RuntimeError("One of the differentiated Tensors (input " + std::to_string(i) +
+                         ") appears to not have been used in the graph. Set allow_unused=True if "
+                         "this is the desired behavior.");
   return capture.results;
 }
 

@@ -5,8 +5,9 @@
 #include <sstream>
 #include <string>
 
-#include "ops/kernels.h"
-#include "tapegrad/tensor.h"
+#include "kernels.h"
+#include "tapegrad/ops.h"
+#include "tapegrad/registry.h"
 
 namespace tapegrad {
 
@@ -42,7 +43,8 @@ void set_rng_state(const std::string& state) {
 }
 
 Tensor rand(const Shape& shape, DType dt) {
-  if (!is_floating(dt)) throw TypeError("rand: expected a floating point dtype, got int64");
+  if (!is_floating(dt))
+    throw TypeError(std::string("rand: expected a floating point dtype, got ") + dtype_name(dt));
   Tensor t = empty(shape, dt);
   std::lock_guard<std::mutex> lock(generator_mutex);
   auto& g = generator();
@@ -59,7 +61,8 @@ Tensor rand(const Shape& shape, DType dt) {
 }
 
 Tensor randn(const Shape& shape, DType dt) {
-  if (!is_floating(dt)) throw TypeError("randn: expected a floating point dtype, got int64");
+  if (!is_floating(dt))
+    throw TypeError(std::string("randn: expected a floating point dtype, got ") + dtype_name(dt));
   Tensor t = empty(shape, dt);
   std::lock_guard<std::mutex> lock(generator_mutex);
   auto& g = generator();

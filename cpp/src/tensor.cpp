@@ -8,10 +8,12 @@
 #include <sstream>
 #include <thread>
 
-#include "ops/kernels.h"
+#include "kernels.h"
 #include "tapegrad/node.h"
 
 namespace tapegrad {
+
+// ---- dtypes -------------------------------------------------------------------
 
 const char* dtype_name(DType dt) {
   switch (dt) {
@@ -19,28 +21,89 @@ const char* dtype_name(DType dt) {
       return "float32";
     case DType::float64:
       return "float64";
-    default:
+    case DType::int64:
       return "int64";
+    case DType::int32:
+      return "int32";
+    default:
+      return "bool";
   }
 }
 
-size_t dtype_size(DType dt) { return dt == DType::float32 ? 4 : 8; }
-
-DType promote(DType a, DType b) {
-  if (a == b) return a;
-  if (a == DType::float64 || b == DType::float64) return DType::float64;
-  return DType::float32;  // float32 with int64
-}
-
-DType result_type(const TensorImpl& a, const TensorImpl& b) {
-  const bool a0 = a.shape.empty(), b0 = b.shape.empty();
-  if (a0 != b0) {
-    const TensorImpl& dimensioned = a0 ? b : a;
-    const TensorImpl& scalar = a0 ? a : b;
-    if (is_floating(dimensioned.dtype) || !is_floating(scalar.dtype)) return dimensioned.dtype;
+size_t dtype_size(DType dt) {
+  switch (dt) {
+    case DType::float32:
+    case DType::int32:
+      return 4;
+    case DType::bool_:
+      return 1;
+    default:
+      return 8;
   }
-  return promote(a.dtype, b.dtype);
 }
+
+void throw_dtype_unsupported(const char* op, DType dt, const char* expected) {
+  throw TypeError(std::string(op) + ": expected " + expected + " tensor, got " + dtype_name(dt));
+}
+
+namespace {
+// Rank in the promotion lattice (a chain for these five dtypes).
+int rank(DType dt) {
+  switch (dt) {
+    case DType::bool_:
+      return 0;
+    case DType::int32:
+      return 1;
+    case DType::int64:
+      return 2;
+    case DType::float32:
+      return 3;
+    default:
+      return 4;
+  }
+}
+// bool < integer < floating
+int category(DType dt) { return dt == DType::bool_ ? 0 : is_floating(dt) ? 2 : 1; }
+
+DType default_dtype_value = DType::float32;
+}  // namespace
+
+DType promote(DType a, DType b) { return rank(a) >= rank(b) ? a : b; }
+
+DType default_dtype() { return default_dtype_value; }
+void set_default_dtype(DType dt) {
+  if (!is_floating(dt))
+    throw TypeError(std::string("set_default_dtype: only floating-point types are supported as the "
+                                "default type, got ") +
+                    dtype_name(dt));
+  default_dtype_value = dt;
+}
+
+DType result_type(std::initializer_list<const TensorImpl*> operands) {
+  // PyTorch's three priority groups; -1 = no operand in the group
+  int dims = -1, zero_dim = -1, wrapped = -1;
+  auto join = [](int acc, DType dt) { return acc < 0 ? int(dt) : int(promote(DType(acc), dt)); };
+  for (const TensorImpl* t : operands) {
+    if (!t) continue;
+    if (t->wrapped_number)
+      wrapped = join(wrapped, is_floating(t->dtype) ? default_dtype() : t->dtype);
+    else if (t->shape.empty())
+      zero_dim = join(zero_dim, t->dtype);
+    else
+      dims = join(dims, t->dtype);
+  }
+  // a lower group decides only when of a higher category
+  auto combine = [](int higher, int lower) {
+    if (higher < 0) return lower;
+    if (lower < 0) return higher;
+    if (category(DType(lower)) > category(DType(higher))) return int(promote(DType(higher), DType(lower)));
+    return higher;
+  };
+  int r = combine(dims, combine(zero_dim, wrapped));
+  return r < 0 ? default_dtype() : DType(r);
+}
+
+// ---- shapes -------------------------------------------------------------------
 
 std::string shape_str(const Shape& s) {
   std::ostringstream os;
@@ -53,14 +116,45 @@ std::string shape_str(const Shape& s) {
 
 int64_t numel_of(const Shape& s, const char* op) {
   int64_t n = 1;
+  bool zero = false;
   for (int64_t d : s) {
-    if (d < 0) throw ValueError(std::string(op) + ": negative dimension in shape " + shape_str(s));
-    if (d != 0 && n > std::numeric_limits<int64_t>::max() / 8 / d)
-      throw ValueError(std::string(op) + ": shape " + shape_str(s) + " is too large");
+    if (d < 0)
+      throw RuntimeError(std::string(op) + ": negative dimension " + std::to_string(d) +
+                         " in shape " + shape_str(s));
+    zero = zero || d == 0;
+  }
+  if (zero) return 0;
+  for (int64_t d : s) {
+    if (n > (int64_t(1) << 60) / d)
+      throw RuntimeError(std::string(op) + ": shape " + shape_str(s) + " is too large");
     n *= d;
   }
   return n;
 }
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides st(shape.size());
+  int64_t s = 1;
+  for (size_t k = shape.size(); k-- > 0;) {
+    st[k] = s;
+    s *= std::max<int64_t>(shape[k], 1);
+  }
+  return st;
+}
+
+int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op, bool scalar_ok) {
+  const int64_t n = (ndim == 0 && scalar_ok) ? 1 : ndim;
+  if (n == 0)
+    throw IndexError(std::string(op) + ": dimension specified as " + std::to_string(dim) +
+                     " but tensor has no dimensions");
+  if (dim < -n || dim >= n)
+    throw IndexError(std::string(op) + ": dimension out of range (expected to be in range of [" +
+                     std::to_string(-n) + ", " + std::to_string(n - 1) + "], but got " +
+                     std::to_string(dim) + ")");
+  return dim < 0 ? dim + n : dim;
+}
+
+// ---- storage and tensors --------------------------------------------------------
 
 Storage::Storage(size_t n) : nbytes(n) {
   // Round up so every buffer is a whole number of 64-byte lines; a zero-size
@@ -81,10 +175,37 @@ Storage::~Storage() {
     std::free(data);
 }
 
+void throw_not_contiguous(const TensorImpl& t) {
+  throw RuntimeError("internal error: a kernel read a non-contiguous tensor of shape " +
+                     shape_str(t.shape) + " as contiguous");
+}
+
+TensorImpl::TensorImpl() = default;
+TensorImpl::~TensorImpl() = default;
+
+TensorExtras& TensorImpl::ensure_extras() {
+  if (!extras) extras = std::make_unique<TensorExtras>();
+  return *extras;
+}
+
+void TensorImpl::refresh_contiguous() {
+  int64_t expected = 1;
+  contiguous = true;
+  for (size_t k = shape.size(); k-- > 0;) {
+    if (shape[k] == 1) continue;
+    if (strides[k] != expected) {
+      contiguous = numel == 0;
+      return;
+    }
+    expected *= shape[k];
+  }
+}
+
 Tensor empty(const Shape& shape, DType dt) {
   auto t = std::make_shared<TensorImpl>();
   t->numel = numel_of(shape, "empty");
   t->shape = shape;
+  t->strides = contiguous_strides(shape);
   t->dtype = dt;
   t->storage = std::make_shared<Storage>(static_cast<size_t>(t->numel) * dtype_size(dt));
   return t;
@@ -96,43 +217,49 @@ Tensor zeros(const Shape& shape, DType dt) {
   return t;
 }
 
-Tensor full(const Shape& shape, double value, DType dt) {
+Tensor full(const Shape& shape, Scalar value, DType dt) {
   Tensor t = empty(shape, dt);
   dispatch_all(dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    T v = static_cast<T>(value);
-    T* p = t->data<T>();
-    for (int64_t i = 0; i < t->numel; ++i) p[i] = v;
+    const T v = value.is_floating() ? static_cast<T>(value.d) : static_cast<T>(value.i);
+    std::fill(t->data<T>(), t->data<T>() + t->numel, v);
   });
   return t;
 }
 
-Tensor scalar_tensor(double value, DType dt) { return full({}, value, dt); }
+Tensor scalar_tensor(double value, DType dt) { return full({}, Scalar(value), dt); }
+
+Tensor wrapped_scalar(Scalar value) {
+  Tensor t = full({}, value, value.dtype());
+  t->wrapped_number = true;
+  return t;
+}
 
 Tensor arange(double start, double end, double step, DType dt) {
-  if (step == 0) throw ValueError("arange: step must be nonzero");
+  if (step == 0) throw RuntimeError("arange: step must be nonzero");
   if (!std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
-    throw ValueError("arange: start, end and step must be finite");
+    throw RuntimeError("arange: unsupported range: " + std::to_string(start) + " -> " +
+                       std::to_string(end));
   if ((step > 0 && end < start) || (step < 0 && end > start))
-    throw ValueError("arange: upper bound and larger bound inconsistent with step sign (start " +
-                     std::to_string(start) + ", end " + std::to_string(end) + ", step " +
-                     std::to_string(step) + ")");
+    throw RuntimeError("arange: upper bound and larger bound inconsistent with step sign (start " +
+                       std::to_string(start) + ", end " + std::to_string(end) + ", step " +
+                       std::to_string(step) + ")");
   double count = std::ceil((end - start) / step);
-  if (count > 1e15) throw ValueError("arange: too many elements");
+  if (count > 1e15) throw RuntimeError("arange: too many elements");
   int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   Tensor t = empty({n}, dt);
   dispatch_all(dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* p = t->data<T>();
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + i * step);
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + double(i) * step);
   });
   return t;
 }
 
 Tensor eye(int64_t n, int64_t m, DType dt) {
   if (n < 0 || m < 0)
-    throw ValueError("eye: n and m must be non-negative, got " + std::to_string(n) + " and " +
-                     std::to_string(m));
+    throw RuntimeError("eye: n and m must be non-negative, got " + std::to_string(n) + " and " +
+                       std::to_string(m));
   Tensor t = zeros({n, m}, dt);
   dispatch_all(dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -142,30 +269,112 @@ Tensor eye(int64_t n, int64_t m, DType dt) {
   return t;
 }
 
-Tensor alias(const Tensor& t, const Shape& shape) {
+Tensor alias_with(const Tensor& t, const Shape& shape, const Strides& strides, int64_t offset) {
   auto a = std::make_shared<TensorImpl>();
   a->storage = t->storage;
   a->shape = shape;
-  a->numel = t->numel;
+  a->strides = strides;
+  a->offset = offset;
+  a->numel = numel_of(shape, "view");
   a->dtype = t->dtype;
+  a->refresh_contiguous();
   return a;
+}
+
+Tensor alias(const Tensor& t) { return alias_with(t, t->shape, t->strides, t->offset); }
+
+Strides broadcast_strides(const TensorImpl& t, const Shape& out) {
+  Strides s(out.size(), 0);
+  const size_t lead = out.size() - t.shape.size();
+  for (size_t k = 0; k < t.shape.size(); ++k)
+    s[lead + k] = (t.shape[k] == 1 && out[lead + k] != 1) ? 0 : t.strides[k];
+  return s;
+}
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  if (dst->numel == 0) return;
+  StridedWalk<2> walk(dst->shape, {dst->strides, broadcast_strides(*src, dst->shape)});
+  dispatch_all(dst->dtype, [&](auto dtag) {
+    using D = typename decltype(dtag)::type;
+    dispatch_all(src->dtype, [&](auto stag) {
+      using S = typename decltype(stag)::type;
+      D* pd = dst->ptr<D>();
+      const S* ps = src->ptr<S>();
+      walk.run_parallel([&](const auto& off, int64_t n, const auto& step) {
+        D* d = pd + off[0];
+        const S* s = ps + off[1];
+        if (step[0] == 1 && step[1] == 1) {
+          if constexpr (std::is_same_v<D, S>)
+            std::memmove(d, s, sizeof(D) * n);
+          else
+            for (int64_t i = 0; i < n; ++i) d[i] = static_cast<D>(s[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) d[i * step[0]] = static_cast<D>(s[i * step[1]]);
+        }
+      });
+    });
+  });
 }
 
 Tensor copy_data(const Tensor& t) {
   Tensor c = empty(t->shape, t->dtype);
-  std::memcpy(c->raw(), t->raw(), static_cast<size_t>(t->numel) * dtype_size(t->dtype));
+  copy_into(c, t);
   return c;
 }
 
-double item(const Tensor& t) {
+Tensor contiguous_data(const Tensor& t) { return t->contiguous ? t : copy_data(t); }
+
+Scalar item_scalar(const Tensor& t) {
   check_defined(t, "item");
   if (t->numel != 1)
-    throw ValueError("item: a Tensor with " + std::to_string(t->numel) +
-                     " elements cannot be converted to a scalar");
-  return dispatch_all(t->dtype, [&](auto tag) {
+    throw RuntimeError("a Tensor with " + std::to_string(t->numel) +
+                       " elements cannot be converted to Scalar");
+  return dispatch_all(t->dtype, [&](auto tag) -> Scalar {
     using T = typename decltype(tag)::type;
-    return static_cast<double>(t->data<T>()[0]);
+    const T v = t->ptr<T>()[0];
+    if constexpr (std::is_same_v<T, bool>)
+      return Scalar(v);
+    else if constexpr (std::is_floating_point_v<T>)
+      return Scalar(double(v));
+    else
+      return Scalar(int64_t(v));
   });
+}
+
+double item(const Tensor& t) { return item_scalar(t).to_double(); }
+
+Tensor data_of(const Tensor& t) {
+  check_defined(t, "data");
+  auto shared = std::make_shared<Storage>(t->storage->data, t->storage->nbytes,
+                                          [keep = t->storage](void*) {});
+  Tensor d = alias(t);
+  d->storage = shared;
+  return d;
+}
+
+void set_data(const Tensor& t, const Tensor& value) {
+  check_defined(value, "data");
+  if (t->requires_grad && !is_floating(value->dtype))
+    throw RuntimeError(std::string("data: a tensor that requires grad cannot hold ") +
+                       dtype_name(value->dtype) + " data");
+  t->storage = value->storage;
+  t->shape = value->shape;
+  t->strides = value->strides;
+  t->offset = value->offset;
+  t->numel = value->numel;
+  t->dtype = value->dtype;
+  t->contiguous = value->contiguous;
+  if (t->grad && (t->grad->shape != t->shape || t->grad->dtype != t->dtype)) t->grad.reset();
+}
+
+void set_grad(const Tensor& t, const Tensor& g) {
+  if (g && g->shape != t->shape)
+    throw RuntimeError("assigned grad has data of a different size: grad " + shape_str(g->shape) +
+                       ", tensor " + shape_str(t->shape));
+  if (g && g->dtype != t->dtype)
+    throw RuntimeError(std::string("assigned grad has data of a different type: grad ") +
+                       dtype_name(g->dtype) + ", tensor " + dtype_name(t->dtype));
+  t->grad = g;
 }
 
 void check_defined(const Tensor& t, const char* op) {
@@ -174,16 +383,8 @@ void check_defined(const Tensor& t, const char* op) {
 
 void check_floating(const Tensor& t, const char* op) {
   if (!is_floating(t->dtype))
-    throw TypeError(std::string(op) + ": expected a floating point tensor, got int64");
-}
-
-int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
-  int64_t lo = ndim == 0 ? -1 : -ndim, hi = ndim == 0 ? 0 : ndim - 1;
-  if (dim < lo || dim > hi)
-    throw IndexError(std::string(op) + ": dimension out of range (expected to be in range of [" +
-                     std::to_string(lo) + ", " + std::to_string(hi) + "], but got " +
-                     std::to_string(dim) + ")");
-  return dim < 0 ? dim + std::max<int64_t>(ndim, 1) : dim;
+    throw TypeError(std::string(op) + ": expected a floating point tensor, got " +
+                    dtype_name(t->dtype));
 }
 
 namespace {
@@ -194,7 +395,8 @@ void set_blas_threads(int n);  // blas.cpp
 
 void set_num_threads(int n) {
   if (n < 1)
-    throw ValueError("set_num_threads: expected a positive number, got " + std::to_string(n));
+    throw RuntimeError("set_num_threads: expected a positive number of threads, got " +
+                       std::to_string(n));
   num_threads = n;
   set_blas_threads(n);
 }

@@ -1,74 +1,78 @@
-"""Tensor creation and the Python conveniences of Tensor (repr, lists, NumPy)."""
+"""Tensors from Python data, and the Python conveniences of Tensor (repr, lists,
+NumPy, iteration, ``to``). Every op is in the op table of the C++ core; this module
+lists none of them."""
 
 import builtins
-import collections
 import numbers
+import threading
 
 import numpy as np
 
-from tapegrad import _core, _indexing
+from tapegrad import _core
 from tapegrad._core import Tensor
-from tapegrad._grad_mode import no_grad
-
-_DEFAULT = _core.dtype.float32
-
-
-def _shape(args, name):
-    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-        try:
-            args = tuple(args[0])
-        except TypeError:
-            raise TypeError(f"{name}: the shape must be integers or a sequence of integers, got "
-                            f"{type(args[0]).__name__}") from None
-    for a in args:
-        if not isinstance(a, numbers.Integral) or isinstance(a, bool):
-            raise TypeError(f"{name}: shape entries must be integers, got {type(a).__name__}")
-    shape = [int(a) for a in args]
-    if any(d < 0 for d in shape):
-        raise ValueError(f"{name}: negative dimension in shape {tuple(shape)}")
-    return shape
-
-
-def _finish(t, requires_grad):
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
 
 
 def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (a list, a number, an array or a Tensor).
 
-    NumPy arrays keep their dtype (float64 stays float64, integers give int64);
-    Python floats give float32 and Python ints give int64.
+    NumPy arrays keep their dtype (float64 stays float64, bool stays bool);
+    Python floats give the default dtype (float32), ints give int64, bools bool.
 
     >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).shape
     (2, 2)
     """
     if isinstance(data, Tensor):
         t = data.detach().clone()
-        if dtype is not None:
-            t = t.to(dtype)
-        return _finish(t, requires_grad)
-    if isinstance(data, (np.ndarray, np.generic)):
-        arr = np.asarray(data)
     else:
-        try:
-            arr = np.asarray(data)
-        except ValueError as e:
-            raise ValueError(f"tensor: could not convert the data to a tensor: {e}") from None
-        if arr.dtype == np.float64 and dtype is None:
-            dtype = _DEFAULT  # Python floats give the default dtype, as in PyTorch
-        if arr.dtype == object:
-            raise TypeError("tensor: could not convert the data to a tensor (ragged or "
-                            "non-numeric entries)")
+        arr = _as_array(data)
+        if dtype is None and arr.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
+            dtype = _core.get_default_dtype()  # Python floats take the default dtype
+        t = _core._from_numpy(arr, dtype, True)
+    if dtype is not None and t.dtype != dtype:
+        t = t._to_dtype(dtype)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _as_array(data):
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_lists(data)
+    try:
+        arr = np.asarray(data)
+    except (ValueError, OverflowError) as e:
+        raise ValueError(f"tensor: could not convert the data to a tensor: {e}") from None
+    if arr.dtype == object:
+        if any(isinstance(v, numbers.Integral) and not -2**63 <= v < 2**63 for v in _flat(data)):
+            raise RuntimeError("Overflow when unpacking long: an integer does not fit in int64")
+        raise TypeError("tensor: could not convert the data to a tensor (ragged or "
+                        "non-numeric entries)")
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"tensor: can't convert data of dtype {arr.dtype}")
-    return _finish(_core._from_numpy(arr, dtype, True), requires_grad)
+    return arr
+
+
+def _flat(data):
+    if isinstance(data, (list, tuple)):
+        for d in data:
+            yield from _flat(d)
+    else:
+        yield data
+
+
+def _nested_lists(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_nested_lists(d) for d in data]
+    return data
 
 
 def from_numpy(array):
-    """A tensor sharing memory with a C-contiguous, writeable float32/float64/int64
-    array (copying only when it cannot share), as ``torch.from_numpy``.
+    """A tensor sharing memory with ``array`` (any strides, non-negative), as
+    ``torch.from_numpy``; writes through either are seen by the other.
 
     >>> a = np.zeros(3); t = tg.from_numpy(a); a[0] = 1; t[0].item()
     1.0
@@ -78,177 +82,31 @@ def from_numpy(array):
     return _core._from_numpy(array, None, False)
 
 
-def _dt(dtype):
-    return _DEFAULT if dtype is None else dtype
-
-
-def empty(*shape, dtype=None, requires_grad=False):
-    """An uninitialized tensor of the given shape."""
-    return _finish(_core._empty(_shape(shape, "empty"), _dt(dtype)), requires_grad)
-
-
-def zeros(*shape, dtype=None, requires_grad=False):
-    """A tensor of zeros. ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
-    return _finish(_core._zeros(_shape(shape, "zeros"), _dt(dtype)), requires_grad)
-
-
-def ones(*shape, dtype=None, requires_grad=False):
-    """A tensor of ones. ``tg.ones(2, 3)`` or ``tg.ones((2, 3))``."""
-    return _finish(_core._full(_shape(shape, "ones"), 1.0, _dt(dtype)), requires_grad)
-
-
-def full(shape, fill_value, dtype=None, requires_grad=False):
-    """A tensor filled with ``fill_value``: ``tg.full((2, 2), 7.0)``."""
-    if dtype is None:
-        dtype = _core.dtype.int64 if isinstance(fill_value, numbers.Integral) else _DEFAULT
-    return _finish(_core._full(_shape((shape,), "full"), float(fill_value), dtype), requires_grad)
-
-
-def zeros_like(t, dtype=None, requires_grad=False):
-    """Zeros with the shape (and dtype, unless given) of ``t``."""
-    return zeros(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def ones_like(t, dtype=None, requires_grad=False):
-    """Ones with the shape (and dtype, unless given) of ``t``."""
-    return ones(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """Values from ``start`` to ``end`` (exclusive) by ``step``: ``tg.arange(5)``."""
-    if end is None:
-        start, end = 0, start
-    if dtype is None:
-        ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-        dtype = _core.dtype.int64 if ints else _DEFAULT
-    return _finish(_core._arange(float(start), float(end), float(step), dtype), requires_grad)
-
-
-def eye(n, m=None, dtype=None, requires_grad=False):
-    """The identity matrix (n × m): ``tg.eye(3)``."""
-    return _finish(_core._eye(int(n), int(n if m is None else m), _dt(dtype)), requires_grad)
-
-
-def rand(*shape, dtype=None, requires_grad=False):
-    """Uniform samples on [0, 1) from tapegrad's generator (see ``tg.manual_seed``)."""
-    return _finish(_core._rand(_shape(shape, "rand"), _dt(dtype)), requires_grad)
-
-
-def randn(*shape, dtype=None, requires_grad=False):
-    """Standard normal samples from tapegrad's generator (see ``tg.manual_seed``)."""
-    return _finish(_core._randn(_shape(shape, "randn"), _dt(dtype)), requires_grad)
-
-
-# Functions that mirror the Tensor methods.
-exp, log, tanh, sigmoid, relu = _core.exp, _core.log, _core.tanh, _core.sigmoid, _core.relu
-sqrt, sin, cos, abs = _core.sqrt, _core.sin, _core.cos, _core.abs  # noqa: A001
-softplus, clamp, maximum, minimum = _core.softplus, _core.clamp, _core.maximum, _core.minimum
-matmul, where, transpose, outer, dot = (_core.matmul, _core.where, _core.transpose, _core.outer,
-                                        _core.dot)
-matrix_exp, cat, stack = _core.matrix_exp, _core.cat, _core.stack
-softmax, log_softmax = _core.softmax, _core.log_softmax
-
-max_return = collections.namedtuple("max", ["values", "indices"])
-min_return = collections.namedtuple("min", ["values", "indices"])
-
-
-def max(input, dim=None, keepdim=False):  # noqa: A001 (PyTorch's name)
-    """The largest element, or ``(values, indices)`` along ``dim`` as PyTorch's.
-
-    With a tensor as second argument it is ``tg.maximum``. Ties in the full
-    reduction share the gradient evenly; along a dim the gradient goes to the
-    returned index.
-
-    >>> tg.max(tg.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).indices.tolist()
-    [1, 0]
-    """
-    if isinstance(dim, Tensor):
-        return _core.maximum(input, dim)
-    if dim is None:
-        return _core._max_all(input)
-    return max_return(*_core._max_dim(input, dim, keepdim))
-
-
-def min(input, dim=None, keepdim=False):  # noqa: A001
-    """The smallest element, or ``(values, indices)`` along ``dim`` as PyTorch's."""
-    if isinstance(dim, Tensor):
-        return _core.minimum(input, dim)
-    if dim is None:
-        return _core._min_all(input)
-    return min_return(*_core._min_dim(input, dim, keepdim))
-
-
-def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
-    """Variance over ``dim`` (unbiased by default, as PyTorch)."""
-    return input.var(dim, unbiased, keepdim, correction=correction)
-
-
-def logsumexp(input, dim, keepdim=False):
-    """log(sum(exp(x))) over ``dim``, stable for large inputs."""
-    return input.logsumexp(dim, keepdim)
-
-
-def norm(input, p="fro", dim=None, keepdim=False):
-    """The p-norm over ``dim`` (all elements by default; 'fro' is the 2-norm).
-
-    >>> tg.norm(tg.tensor([3.0, 4.0])).item()
-    5.0
-    """
-    if p in ("fro", None):
-        p = 2.0
-    elif p == "nuc" or isinstance(p, str):
-        raise ValueError(f"norm: unsupported norm type {p!r}")
-    return _core.norm(input, float(p), dim, keepdim)
-
-
-def flatten(input, start_dim=0, end_dim=-1):
-    """``input`` with dims start_dim..end_dim merged into one."""
-    return input.flatten(start_dim, end_dim)
-
-
-def permute(input, dims):
-    """``input`` with its dims reordered."""
-    return input.permute(*dims)
-
-
-def squeeze(input, dim=None):
-    """``input`` without its size-1 dims (or only ``dim``, if it has size 1)."""
-    return input.squeeze(dim)
-
-
-def unsqueeze(input, dim):
-    """``input`` with a new size-1 dim at ``dim``."""
-    return input.unsqueeze(dim)
-
-
-def sum(input, dim=None, keepdim=False):  # noqa: A001 (PyTorch's name)
-    """Sum over ``dim`` (None: all dims): ``tg.sum(x, dim=1, keepdim=True)``."""
-    return input.sum(dim, keepdim)
-
-
-def mean(input, dim=None, keepdim=False):
-    """Mean over ``dim`` (None: all dims)."""
-    return input.mean(dim, keepdim)
-
-
-def reshape(input, shape):
-    """``input`` with a new shape (one entry may be -1)."""
-    return input.reshape(shape)
-
-
 # --- Python conveniences on the C++ Tensor class ---------------------------
 
+_create_graph_mode = threading.local()
 
-def _backward(self, gradient=None, retain_graph=None, create_graph=False):
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulates d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
     >>> x = tg.tensor(3.0, requires_grad=True); (x * x).backward(); x.grad.item()
     6.0
     """
+    if getattr(_create_graph_mode, "on", False):  # inside a Newton closure
+        create_graph = True
     if retain_graph is None:
         retain_graph = create_graph
     if gradient is not None and not isinstance(gradient, Tensor):
         gradient = tensor(gradient, dtype=self.dtype)
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = _core._grad([self], inputs, None if gradient is None else [gradient],
+                            bool(retain_graph), bool(create_graph), True)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        return
     self._backward(gradient, bool(retain_graph), bool(create_graph))
 
 
@@ -259,7 +117,7 @@ def _tolist(self):
 def _repr(self):
     body = np.array2string(self._numpy_data(), separator=", ", prefix="tensor(")
     extras = []
-    if self.dtype != _DEFAULT and self.dtype != _core.dtype.int64:
+    if self.dtype not in (_core.get_default_dtype(), _core.dtype.int64, _core.dtype.bool):
         extras.append(f"dtype={self.dtype!r}")
     if self.grad_fn is not None:
         extras.append(f"grad_fn={self.grad_fn}")
@@ -268,12 +126,24 @@ def _repr(self):
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
+def _format(self, spec):
+    if self.ndim == 0:
+        return format(self.item(), spec)
+    return format(str(self), spec)
+
+
 def _iter(self):
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
-    # differentiable rows, as PyTorch's
-    for i in range(self.shape[0]):
-        yield self[i]
+    # differentiable rows (views), as PyTorch's
+    return iter(self.unbind(0))
+
+
+def _contains(self, element):
+    if isinstance(element, (Tensor, numbers.Number)):
+        return builtins.bool((self == element).any().item())
+    raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in "
+                       f"a {type(element).__name__}.")
 
 
 def _array(self, dtype=None, copy=None):
@@ -283,66 +153,43 @@ def _array(self, dtype=None, copy=None):
 
 def _bool(self):
     if self.numel() != 1:
-        raise RuntimeError(
-            f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
+        raise RuntimeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
     return builtins.bool(self.item())
 
 
-Tensor.backward = _backward
-Tensor.max = max
-Tensor.min = min
-Tensor.norm = norm
-Tensor.__getitem__ = _indexing.getitem
-Tensor.tolist = _tolist
-Tensor.__repr__ = _repr
-Tensor.__str__ = _repr
-Tensor.__iter__ = _iter
-Tensor.__array__ = _array
-Tensor.__array_ufunc__ = None  # NumPy defers to Tensor's reflected operators
-Tensor.__bool__ = _bool
-Tensor.__float__ = lambda self: float(self.item())
-Tensor.__int__ = lambda self: int(self.item())
-Tensor.__doc__ = """An N-dimensional array of float32, float64 or int64 on the C++ tape.
-
->>> x = tg.tensor([1.0, 2.0], requires_grad=True)
->>> y = (x ** 2).sum(); y.backward(); x.grad
-tensor([2., 4.])
-"""
-_core.dtype.__repr__ = lambda self: f"tapegrad.{self.name}"
-_core.dtype.__str__ = _core.dtype.__repr__
+def _index(self):
+    if self.numel() != 1 or self.dtype.is_floating_point or self.dtype == _core.dtype.bool:
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return self.item()
 
 
-# In-place updates (outside the graph), as in `with tg.no_grad(): w -= lr * w.grad`.
-def _inplace(name, fn):
-    def method(self, *args, **kwargs):
-        if _core.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad
-                                           for a in args):
-            raise RuntimeError(f"{name}: an in-place update from a tensor that requires grad "
-                               "is not recorded on the tape; use the out-of-place op")
-        with no_grad():
-            value = fn(self, *args, **kwargs)
-        return self._assign(value, name)
+def _to(self, *args, **kwargs):
+    """Tensor.to(dtype), .to(other), .to(device), .to(device, dtype): a tensor of the
+    requested dtype (``self`` itself when nothing changes). Only the CPU exists.
 
-    method.__name__ = name
-    method.__doc__ = f"In-place ``{name}``: updates this tensor's data; not recorded on the tape."
-    return method
-
-
-def _scaled(other, alpha):
-    return other if alpha == 1 else other * alpha
-
-
-Tensor.add_ = _inplace("add_", lambda s, o, alpha=1: s + _scaled(o, alpha))
-Tensor.sub_ = _inplace("sub_", lambda s, o, alpha=1: s - _scaled(o, alpha))
-Tensor.mul_ = _inplace("mul_", lambda s, o: s * o)
-Tensor.div_ = _inplace("div_", lambda s, o: s / o)
-Tensor.copy_ = _inplace("copy_", lambda s, o: o)
-Tensor.fill_ = _inplace("fill_", lambda s, v: v)
-Tensor.zero_ = _inplace("zero_", lambda s: 0)
-Tensor.__iadd__ = _inplace("__iadd__", lambda s, o: s + o)
-Tensor.__isub__ = _inplace("__isub__", lambda s, o: s - o)
-Tensor.__imul__ = _inplace("__imul__", lambda s, o: s * o)
-Tensor.__itruediv__ = _inplace("__itruediv__", lambda s, o: s / o)
+    >>> tg.tensor([1, 2]).to(tg.float64).dtype
+    tapegrad.float64
+    """
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    copy = kwargs.pop("copy", False)
+    device = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    for a in args:
+        if isinstance(a, _core.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) or a is None or type(a).__name__ == "device":
+            device = a
+        else:
+            raise TypeError(f"to() received an invalid argument of type {type(a).__name__}")
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(f"to(): device {str(device)!r} is not available; tapegrad runs on "
+                           "the CPU only")
+    out = self if dtype is None else self._to_dtype(dtype)
+    return out.clone() if copy and out is self else out
 
 
 def _deepcopy(self, memo):
@@ -360,14 +207,35 @@ def _deepcopy(self, memo):
     return copy
 
 
+def _type(self, dtype=None):
+    if dtype is None:
+        return f"tapegrad.{self.dtype.name}"
+    return self._to_dtype(dtype)
+
+
+Tensor.backward = _backward
+Tensor.tolist = _tolist
+Tensor.__repr__ = _repr
+Tensor.__str__ = _repr
+Tensor.__format__ = _format
+Tensor.__iter__ = _iter
+Tensor.__contains__ = _contains
+Tensor.__array__ = _array
+Tensor.__array_ufunc__ = None  # NumPy defers to Tensor's reflected operators
+Tensor.__bool__ = _bool
+Tensor.__float__ = lambda self: float(self.item())
+Tensor.__int__ = lambda self: int(self.item())
+Tensor.__index__ = _index
 Tensor.__deepcopy__ = _deepcopy
-Tensor.neg = _core.neg
-Tensor.add = lambda self, other, alpha=1: self + _scaled(other, alpha)
-Tensor.sub = lambda self, other, alpha=1: self - _scaled(other, alpha)
-Tensor.mul = lambda self, other: self * other
-Tensor.div = lambda self, other: self / other
-Tensor.pow = lambda self, exponent: self ** exponent
-Tensor.matrix_exp = _core.matrix_exp
-Tensor.view_as = lambda self, other: self.view(other.shape)
-Tensor.reshape_as = lambda self, other: self.reshape(other.shape)
-Tensor.expand_as = lambda self, other: self.expand(other.shape)
+Tensor.to = _to
+Tensor.cpu = lambda self: self
+Tensor.type = _type
+Tensor.__doc__ = """An N-dimensional array of float32, float64, int64, int32 or bool on the
+C++ tape, with PyTorch's views, type promotion and autograd.
+
+>>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+>>> y = (x ** 2).sum(); y.backward(); x.grad
+tensor([2., 4.])
+"""
+_core.dtype.__repr__ = lambda self: f"tapegrad.{self.name}"
+_core.dtype.__str__ = _core.dtype.__repr__

@@ -1,111 +1,115 @@
-// A tape entry: where each input's gradient goes, and the backward rule.
+// A tape entry: where each input's gradient goes, what the backward saved,
+// and the backward rule; plus the tensor-side hooks and tangents.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "tapegrad/tensor.h"
 
 namespace tapegrad {
 
-using Grads = std::vector<Tensor>;  // one per input; null = no gradient
+using Grads = std::vector<Tensor>;  // one per input (or output); null = none / zero
 
-// Where the gradient of one input goes: to the node that produced it, or,
-// for a leaf that requires grad, into that leaf's .grad.
+// Where the gradient of one input goes: to output `input_nr` of the node that
+// produced it, or, for a leaf that requires grad, into that leaf's .grad.
 struct Edge {
   std::shared_ptr<Node> fn;
   Tensor leaf;
+  uint32_t input_nr = 0;
   bool active() const { return fn || leaf; }
 };
 
+// A tensor a backward rule keeps, with the version it had when saved: using it
+// after an in-place change raises PyTorch's "modified by an inplace operation".
+class Saved {
+ public:
+  Saved() = default;
+  Saved(const Tensor& t) : t_(t), version_(t ? t->version() : 0) {}  // NOLINT: implicit by design
+  const Tensor& get() const;
+  explicit operator bool() const { return bool(t_); }
+
+ private:
+  Tensor t_;
+  uint32_t version_ = 0;
+};
+[[noreturn]] void throw_modified_inplace(const TensorImpl& t, uint32_t expected);
+
+// A hook on the gradient of a tensor; it may return a replacement (or null
+// to keep the gradient as it is).
+using TensorHook = std::function<Tensor(const Tensor&)>;
+// A hook run after a leaf's .grad was accumulated.
+using PostAccumulateHook = std::function<void(const Tensor&)>;
+
+template <class H>
+struct HookList {
+  std::vector<std::pair<int, H>> entries;
+  bool empty() const { return entries.empty(); }
+  void remove(int id) {
+    for (size_t i = 0; i < entries.size(); ++i)
+      if (entries[i].first == id) {
+        entries.erase(entries.begin() + i);
+        return;
+      }
+  }
+};
+int next_hook_id();
+
+// What only some tensors need: forward-mode tangents (one per dual level) and
+// hooks on a leaf's gradient.
+struct TensorExtras {
+  std::vector<std::pair<uint64_t, Tensor>> tangents;  // (dual level id, tangent)
+  HookList<TensorHook> grad_hooks;                    // leaves; non-leaves hook their node
+  HookList<PostAccumulateHook> post_accumulate_hooks;
+};
+
+struct NodeExtras;
+
 struct Node : std::enable_shared_from_this<Node> {
-  using Rule = std::function<Grads(Node&, const Tensor& grad_output)>;
+  using Rule = std::function<Grads(Node&, const Grads& grad_outputs)>;
 
   const char* name;
+  std::string custom_name;  // for nodes of Python Functions
   std::vector<Edge> edges;  // one per input of the op
-  Rule rule;                // captures what the backward needs (saved inputs)
+  Rule rule;                // captures what the backward needs (Saved tensors)
+  uint32_t num_outputs = 1;
   bool released = false;
 
-  // The output's data without its grad_fn, kept only for rules that need the
-  // output (exp, tanh, sigmoid): holding the output itself would be a cycle.
-  Tensor saved_output;
+  // Outputs' data without their grad_fn (by output_nr; null where not
+  // saved), kept only for rules that need them (exp, tanh, sigmoid): holding
+  // an output itself would be a cycle.
+  std::vector<Tensor> saved_outputs;
+  std::vector<uint32_t> saved_output_versions;
 
-  Node(const char* name) : name(name) {}
+  std::unique_ptr<NodeExtras> extras;  // hooks on the gradients of the outputs
+
+  explicit Node(const char* name) : name(name) {}
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  std::string display_name() const { return custom_name.empty() ? name : custom_name; }
   bool needs_grad(size_t input) const { return input < edges.size() && edges[input].active(); }
-  // The op's output as seen from the rule: same data, this node as grad_fn,
-  // so a rule that uses it is differentiable again under create_graph.
-  Tensor output();
+  // An output as seen from the rule: same data, this node as grad_fn, so a
+  // rule that uses it is differentiable again under create_graph.
+  Tensor output(uint32_t nr = 0);
+  bool has_saved_output(uint32_t nr = 0) const {
+    return nr < saved_outputs.size() && saved_outputs[nr];
+  }
   // Frees everything saved for the backward (the graph keeps its edges).
   void release();
+  NodeExtras& ensure_extras();
 };
 
-// Grad mode is thread-local, as PyTorch's.
-bool grad_enabled();
-void set_grad_enabled(bool enabled);
-struct GradModeGuard {
-  bool previous;
-  explicit GradModeGuard(bool enabled) : previous(grad_enabled()) { set_grad_enabled(enabled); }
-  ~GradModeGuard() { set_grad_enabled(previous); }
+// Hooks on the gradient arriving for an output (a non-leaf's register_hook),
+// and the tensors that retain their gradient (retain_grad).
+struct NodeExtras {
+  std::vector<std::pair<uint32_t, HookList<TensorHook>>> pre_hooks;  // by output_nr
+  std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained;
+  HookList<TensorHook>& hooks_for(uint32_t output_nr);
 };
-
-// The inputs of an op, from a braced list (no allocation on the hot path) or
-// a vector (ops with a variable number of inputs, like cat).
-struct Inputs {
-  const Tensor* const* ptr;
-  size_t n;
-  Inputs(std::initializer_list<const Tensor*> list) : ptr(list.begin()), n(list.size()) {}
-  Inputs(const std::vector<const Tensor*>& v) : ptr(v.data()), n(v.size()) {}
-  const Tensor* const* begin() const { return ptr; }
-  const Tensor* const* end() const { return ptr + n; }
-  size_t size() const { return n; }
-};
-
-bool any_requires_grad(Inputs inputs);
-
-// A node for an op on `inputs`, with an edge per input.
-std::shared_ptr<Node> make_node(const char* name, Inputs inputs);
-void attach(const Tensor& out, std::shared_ptr<Node> node, bool save_output);
-
-// Attaches a node to `out` when grad mode is on and some input requires grad.
-// `make_rule` is only called then, so an op pays nothing for saving tensors
-// when no graph is recorded.
-template <class MakeRule>
-Tensor record(const char* name, Inputs inputs, Tensor out, MakeRule make_rule,
-              bool save_output = false) {
-  if (!grad_enabled() || !any_requires_grad(inputs)) return out;
-  auto node = make_node(name, inputs);
-  node->rule = make_rule();
-  attach(out, std::move(node), save_output);
-  return out;
-}
-
-// Forward mode (jvp). Each op pushes its inputs' tangents to its output with
-// a jvp rule written next to its backward rule. Forward mode is switched on
-// per thread only while a jvp runs, so ops pay one check when it is off.
-bool forward_ad_enabled();
-void set_forward_ad_enabled(bool enabled);
-struct ForwardADGuard {
-  bool previous;
-  explicit ForwardADGuard(bool enabled);
-  ~ForwardADGuard();
-};
-Tensor sum_terms(const Tensor& a, const Tensor& b);  // null counts as zero
-
-// out->tangent = jvp(tangents of inputs) when some input carries a tangent.
-// The rule runs with forward mode off, so its own ops push no tangents.
-template <class Jvp>
-void forward_ad(const Tensor& out, Inputs inputs, Jvp jvp) {
-  if (!forward_ad_enabled()) return;
-  Grads tangents;
-  bool any = false;
-  for (const Tensor* in : inputs) {
-    tangents.push_back(*in ? (*in)->tangent : nullptr);  // optional inputs may be null
-    any = any || tangents.back();
-  }
-  if (!any) return;
-  ForwardADGuard off(false);
-  out->tangent = jvp(tangents);
-}
 
 }  // namespace tapegrad

@@ -1,10 +1,10 @@
-// Binary elementwise ops with NumPy broadcasting. Backward rules undo the
-// broadcast with sum_to, the one place that does so.
+// Binary elementwise ops with NumPy broadcasting and PyTorch's type promotion.
+// Each states its partial derivatives once, through binary_rule.
 #include <cmath>
+#include <limits>
 
-#include "kernels.h"
-#include "tapegrad/node.h"
-#include "tapegrad/ops.h"
+#include "elementwise.h"
+#include "tapegrad/registry.h"
 
 namespace tapegrad {
 
@@ -15,303 +15,574 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1)
-      throw ValueError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
-                       " cannot be broadcast together (dimension " + std::to_string(i) + ": " +
-                       std::to_string(da) + " vs " + std::to_string(db) + ")");
+      throw RuntimeError(std::string(op) + ": the size of tensor a (" + std::to_string(da) +
+                         ") must match the size of tensor b (" + std::to_string(db) +
+                         ") at non-singleton dimension " + std::to_string(i) + " (shapes " +
+                         shape_str(a) + " and " + shape_str(b) + ")");
     out[i] = da == 1 ? db : da;
   }
   return out;
 }
 
-// Element strides of `in` seen through the broadcast to `out` (0 on
-// broadcast dimensions).
-static std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
-  std::vector<int64_t> strides(out.size(), 0);
-  int64_t s = 1;
-  for (size_t k = 0; k < in.size(); ++k) {
-    size_t i = in.size() - 1 - k, o = out.size() - 1 - k;
-    strides[o] = in[i] == 1 ? 0 : s;
-    s *= in[i];
-  }
-  return strides;
-}
-
-// out[i] = f(a[i], b[i]) over the broadcast shape; contiguous and scalar
-// operands take flat loops that the compiler vectorizes.
-template <class T, class R, class F>
-static void binary_loop(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
-  const T* pa = a->data<T>();
-  const T* pb = b->data<T>();
-  R* po = out->data<R>();
-  const int64_t n = out->numel;
-  if (a->numel == n && b->numel == n) {
-    parallel_for(n, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(pa[i], pb[i]);
-    });
-  } else if (b->numel == 1 && a->numel == n) {
-    const T vb = pb[0];
-    parallel_for(n, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(pa[i], vb);
-    });
-  } else if (a->numel == 1 && b->numel == n) {
-    const T va = pa[0];
-    parallel_for(n, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(va, pb[i]);
-    });
-  } else {
-    if (n == 0) return;
-    const Shape& shape = out->shape;
-    const size_t nd = shape.size();
-    auto sa = broadcast_strides(a->shape, shape), sb = broadcast_strides(b->shape, shape);
-    const int64_t inner = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
-    std::vector<int64_t> idx(nd, 0);
-    int64_t oa = 0, ob = 0;
-    for (int64_t o = 0; o < n; o += inner) {
-      // the common stride patterns get loops the compiler can vectorize
-      if (ia == 1 && ib == 1)
-        for (int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[oa + j], pb[ob + j]);
-      else if (ia == 1 && ib == 0)
-        for (int64_t j = 0, vb = 0; j < inner; ++j) po[o + j] = f(pa[oa + j], pb[ob + vb]);
-      else if (ia == 0 && ib == 1)
-        for (int64_t j = 0, va = 0; j < inner; ++j) po[o + j] = f(pa[oa + va], pb[ob + j]);
-      else
-        for (int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
-      // advance the multi-index over the outer dimensions
-      for (int64_t d = int64_t(nd) - 2; d >= 0; --d) {
-        if (++idx[d] < shape[d]) {
-          oa += sa[d];
-          ob += sb[d];
-          break;
-        }
-        oa -= sa[d] * (shape[d] - 1);
-        ob -= sb[d] * (shape[d] - 1);
-        idx[d] = 0;
-      }
-    }
-  }
-}
-
-enum class ResultKind { same, floating };
-
-// Promotes both operands (differentiably), broadcasts, and runs f.
-template <class F>
-static Tensor binary_forward(const char* op, Tensor& a, Tensor& b, ResultKind kind, F f) {
+Promoted promote_operands(const char* op, const Tensor& a, const Tensor& b) {
   check_defined(a, op);
   check_defined(b, op);
-  DType dt = result_type(*a, *b);
-  if (kind == ResultKind::floating && dt == DType::int64) dt = DType::float32;
-  Shape shape = broadcast_shapes(a->shape, b->shape, op);
-  a = to_dtype(a, dt);
-  b = to_dtype(b, dt);
-  Tensor out = empty(shape, dt);
-  dispatch_all(dt, [&](auto tag) {
+  Promoted p;
+  p.dt = result_type(*a, *b);
+  p.shape = broadcast_shapes(a->shape, b->shape, op);
+  p.a = to_dtype(a, p.dt);
+  p.b = to_dtype(b, p.dt);
+  return p;
+}
+
+namespace {
+
+// out = f(a, b) in the promoted dtype (floating ops promote integers to the
+// default float dtype), dispatched over `dispatch`'s dtypes.
+template <class F>
+Tensor arithmetic(const char* op, Promoted& p, F f, bool floating = false) {
+  if (p.dt == DType::bool_ && !floating)
+    throw RuntimeError(std::string(op) + ": not supported for two bool tensors");
+  if (floating && !is_floating(p.dt)) {
+    p.dt = default_dtype();
+    p.a = to_dtype(p.a, p.dt);
+    p.b = to_dtype(p.b, p.dt);
+  }
+  Tensor out = empty(p.shape, p.dt);
+  dispatch_numeric(p.dt, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    binary_loop<T, T>(a, b, out, [&](T x, T y) { return f(x, y); });
+    binary_kernel<T, T>(p.a, p.b, out, [&](T x, T y) { return static_cast<T>(f(x, y)); });
   });
   return out;
 }
 
+[[noreturn]] void integer_division_by_zero(const char* op) {
+  throw RuntimeError(std::string(op) + ": ZeroDivisionError (integer division by zero)");
+}
+
+// Integer powers by squaring, wrapping on overflow as PyTorch's; a negative
+// exponent gives 1 for a base of 1, ±1 for -1 and 0 otherwise (ATen's rule).
+template <class T>
+T int_pow(T base, T exp) {
+  if (exp < 0) {
+    if (base == 1) return 1;
+    if (base == -1) return (exp % 2 == 0) ? 1 : -1;
+    return 0;
+  }
+  using U = std::make_unsigned_t<T>;
+  U result = 1, b = U(base);
+  for (auto e = exp; e > 0; e >>= 1) {
+    if (e & 1) result *= b;
+    b *= b;
+  }
+  return T(result);
+}
+
+}  // namespace
+
 Tensor add(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = a_in, b = b_in;
-  Tensor out = binary_forward("add", a, b, ResultKind::same, [](auto x, auto y) { return x + y; });
-  forward_ad(out, {&a, &b},
-             [&](const Grads& t) { return broadcast_to(sum_terms(t[0], t[1]), out->shape); });
-  return record("AddBackward", {&a, &b}, out, [&] {
-    return [sa = a->shape, sb = b->shape](Node& n, const Tensor& g) -> Grads {
-      return {n.needs_grad(0) ? sum_to(g, sa) : nullptr, n.needs_grad(1) ? sum_to(g, sb) : nullptr};
-    };
-  });
+  Promoted p = promote_operands("add", a_in, b_in);
+  Tensor out;
+  if (p.dt == DType::bool_) {  // bool + bool is logical or, as PyTorch
+    out = empty(p.shape, DType::bool_);
+    binary_kernel<bool, bool>(p.a, p.b, out, [](bool x, bool y) { return x || y; });
+    return out;
+  }
+  out = arithmetic("add", p, [](auto x, auto y) { return x + y; });
+  auto pass = [](const Tensor& v, const Tensor&, const Tensor&, const Tensor&) { return v; };
+  return binary_rule("AddBackward", p.a, p.b, out, kNone, pass, pass);
 }
 
 Tensor sub(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = a_in, b = b_in;
-  Tensor out = binary_forward("sub", a, b, ResultKind::same, [](auto x, auto y) { return x - y; });
-  forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    return broadcast_to(sum_terms(t[0], t[1] ? neg(t[1]) : nullptr), out->shape);
-  });
-  return record("SubBackward", {&a, &b}, out, [&] {
-    return [sa = a->shape, sb = b->shape](Node& n, const Tensor& g) -> Grads {
-      return {n.needs_grad(0) ? sum_to(g, sa) : nullptr,
-              n.needs_grad(1) ? sum_to(neg(g), sb) : nullptr};
-    };
-  });
+  Promoted p = promote_operands("sub", a_in, b_in);
+  if (p.dt == DType::bool_)
+    throw RuntimeError(
+        "sub: subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+        "`^` or `logical_xor()` operator instead.");
+  Tensor out = arithmetic("sub", p, [](auto x, auto y) { return x - y; });
+  return binary_rule(
+      "SubBackward", p.a, p.b, out, kNone,
+      [](const Tensor& v, const Tensor&, const Tensor&, const Tensor&) { return v; },
+      [](const Tensor& v, const Tensor&, const Tensor&, const Tensor&) { return neg(v); });
 }
 
 Tensor mul(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = a_in, b = b_in;
-  Tensor out = binary_forward("mul", a, b, ResultKind::same, [](auto x, auto y) { return x * y; });
-  forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    return broadcast_to(sum_terms(t[0] ? mul(t[0], b) : nullptr, t[1] ? mul(a, t[1]) : nullptr),
-                        out->shape);
-  });
-  return record("MulBackward", {&a, &b}, out, [&] {
-    // saves both operands: each one's gradient is the other times g
-    return [a, b](Node& n, const Tensor& g) -> Grads {
-      return {n.needs_grad(0) ? sum_to(mul(g, b), a->shape) : nullptr,
-              n.needs_grad(1) ? sum_to(mul(g, a), b->shape) : nullptr};
-    };
-  });
+  Promoted p = promote_operands("mul", a_in, b_in);
+  Tensor out;
+  if (p.dt == DType::bool_) {
+    out = empty(p.shape, DType::bool_);
+    binary_kernel<bool, bool>(p.a, p.b, out, [](bool x, bool y) { return x && y; });
+    return out;
+  }
+  out = arithmetic("mul", p, [](auto x, auto y) { return x * y; });
+  // saves both operands: each one's partial is the other
+  return binary_rule(
+      "MulBackward", p.a, p.b, out, kInput | kOther,
+      [](const Tensor& v, const Tensor&, const Tensor& b, const Tensor&) { return mul(v, b); },
+      [](const Tensor& v, const Tensor& a, const Tensor&, const Tensor&) { return mul(v, a); });
 }
 
 Tensor div(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = a_in, b = b_in;
-  Tensor out =
-      binary_forward("div", a, b, ResultKind::floating, [](auto x, auto y) { return x / y; });
-  forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    Tensor ta = t[0] ? div(t[0], b) : nullptr;
-    Tensor tb = t[1] ? neg(div(mul(t[1], out), b)) : nullptr;
-    return broadcast_to(sum_terms(ta, tb), out->shape);
-  });
-  return record("DivBackward", {&a, &b}, out, [&] {
-    // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
-    return [a, b](Node& n, const Tensor& g) -> Grads {
-      return {n.needs_grad(0) ? sum_to(div(g, b), a->shape) : nullptr,
-              n.needs_grad(1) ? sum_to(neg(div(mul(g, a), mul(b, b))), b->shape) : nullptr};
-    };
-  });
+  Promoted p = promote_operands("div", a_in, b_in);
+  Tensor out = arithmetic("div", p, [](auto x, auto y) { return x / y; }, /*floating=*/true);
+  // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+  return binary_rule(
+      "DivBackward", p.a, p.b, out, kInput | kOther,
+      [](const Tensor& v, const Tensor&, const Tensor& b, const Tensor&) { return div(v, b); },
+      [](const Tensor& v, const Tensor& a, const Tensor& b, const Tensor&) {
+        return neg(div(mul(v, a), mul(b, b)));
+      });
 }
 
 // d(a^b)/da = b·a^(b-1), taken as 0 where b == 0 (as PyTorch: x**0 is flat
-// even at x = 0, where a^(b-1) is inf).
+// even at x = 0); the exponent b-1 is replaced there too, so that no inf or
+// NaN reaches higher derivatives through the masked branch.
 static Tensor pow_da(const Tensor& a, const Tensor& b) {
-  Tensor zero = scalar_tensor(0.0, a->dtype);
-  Tensor d = mul(b, pow(a, sub(b, scalar_tensor(1.0, a->dtype))));
-  return where(compare(b, zero, Compare::eq), zero, d);
+  Tensor zero = zero_like(a);
+  Tensor b_is_zero = compare(b, zero, Compare::eq);
+  Tensor exponent = where(b_is_zero, one_like(a), sub(b, one_like(a)));
+  return where(b_is_zero, zero, mul(b, pow(a, exponent)));
 }
 
 // d(a^b)/db = a^b·log(a), taken as 0 where a == 0 and b >= 0 (the limit from
 // the right; log(0) would give nan).
 static Tensor pow_db(const Tensor& a, const Tensor& b, const Tensor& out) {
-  Tensor zero = scalar_tensor(0.0, a->dtype);
-  Tensor at_zero = mul(compare(a, zero, Compare::eq), compare(b, zero, Compare::ge));
-  return where(at_zero, zero, mul(out, log(a)));
+  Tensor zero = zero_like(a);
+  Tensor at_zero = logical(compare(a, zero, Compare::eq), compare(b, zero, Compare::ge),
+                           Logical::and_);
+  Tensor safe_a = where(at_zero, one_like(a), a);
+  return where(at_zero, zero, mul(out, log(safe_a)));
 }
 
 Tensor pow(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = a_in, b = b_in;
-  Tensor out = binary_forward("pow", a, b, ResultKind::same, [](auto x, auto y) {
-    using T = decltype(x);
-    return static_cast<T>(std::pow(x, y));
+  Promoted p = promote_operands("pow", a_in, b_in);
+  if (p.dt == DType::bool_) {
+    p.dt = DType::int64;
+    p.a = to_dtype(p.a, p.dt);
+    p.b = to_dtype(p.b, p.dt);
+  }
+  if (!is_floating(p.dt) && b_in->wrapped_number && item(b_in) < 0)
+    throw RuntimeError("pow: integers to negative integer powers are not allowed.");
+  Tensor out = empty(p.shape, p.dt);
+  dispatch_numeric(p.dt, "pow", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>)
+      binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) { return T(std::pow(x, y)); });
+    else
+      binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) { return int_pow(x, y); });
   });
-  forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    Tensor ta = t[0] ? mul(t[0], pow_da(a, b)) : nullptr;
-    Tensor tb = t[1] ? mul(t[1], pow_db(a, b, out)) : nullptr;
-    return broadcast_to(sum_terms(ta, tb), out->shape);
-  });
-  return record(
-      "PowBackward", {&a, &b}, out,
-      [&] {
-        return [a, b](Node& n, const Tensor& g) -> Grads {
-          return {n.needs_grad(0) ? sum_to(mul(g, pow_da(a, b)), a->shape) : nullptr,
-                  n.needs_grad(1) ? sum_to(mul(g, pow_db(a, b, n.output())), b->shape) : nullptr};
-        };
+  return binary_rule(
+      "PowBackward", p.a, p.b, out, kInput | kOther | kOutput,
+      [](const Tensor& v, const Tensor& a, const Tensor& b, const Tensor&) {
+        return mul(v, pow_da(a, b));
       },
-      /*save_output=*/true);
+      [](const Tensor& v, const Tensor& a, const Tensor& b, const Tensor& y) {
+        return mul(v, pow_db(a, b, y));
+      });
+}
+
+Tensor remainder(const Tensor& a_in, const Tensor& b_in) {
+  Promoted p = promote_operands("remainder", a_in, b_in);
+  Tensor out = empty(p.shape, p.dt);
+  dispatch_numeric(p.dt, "remainder", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) -> T {
+      // Python's modulo: the result takes the divisor's sign
+      if constexpr (std::is_floating_point_v<T>) {
+        T r = std::fmod(x, y);
+        return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
+      } else {
+        if (y == 0) integer_division_by_zero("remainder");
+        T r = x % y;
+        return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
+      }
+    });
+  });
+  // d/da = 1, d/db = -floor(a/b), as PyTorch
+  return binary_rule(
+      "RemainderBackward", p.a, p.b, out, kInput | kOther,
+      [](const Tensor& v, const Tensor&, const Tensor&, const Tensor&) { return v; },
+      [](const Tensor& v, const Tensor& a, const Tensor& b, const Tensor&) {
+        return neg(mul(v, floor_divide(a, b)));
+      });
+}
+
+Tensor floor_divide(const Tensor& a_in, const Tensor& b_in) {
+  Promoted p = promote_operands("floor_divide", a_in, b_in);
+  Tensor out = empty(p.shape, p.dt);
+  dispatch_numeric(p.dt, "floor_divide", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (y == 0) return x / y;
+        // Python's floor division: floor of the exact quotient, with the
+        // remainder's correction (as PyTorch's div_floor)
+        T mod = std::fmod(x, y);
+        T q = (x - mod) / y;
+        if (mod != 0 && ((y < 0) != (mod < 0))) q -= T(1);
+        if (q == 0) return std::copysign(T(0), x / y);
+        T fq = std::floor(q);
+        return (q - fq > T(0.5)) ? fq + T(1) : fq;
+      } else {
+        if (y == 0) integer_division_by_zero("floor_divide");
+        T q = x / y;
+        return ((x % y != 0) && ((x < 0) != (y < 0))) ? q - 1 : q;
+      }
+    });
+  });
+  return out;  // piecewise constant: no gradient, as PyTorch
 }
 
 Tensor compare(const Tensor& a_in, const Tensor& b_in, Compare op) {
-  Tensor a = a_in, b = b_in;
   static const char* names[] = {"lt", "le", "gt", "ge", "eq", "ne"};
-  GradModeGuard no_grad(false);  // 0/1 results carry no gradient
-  return binary_forward(names[int(op)], a, b, ResultKind::same, [op](auto x, auto y) {
-    using T = decltype(x);
-    bool r = false;
+  Promoted p = promote_operands(names[int(op)], a_in, b_in);
+  Tensor out = empty(p.shape, DType::bool_);
+  dispatch_all(p.dt, [&](auto tag) {
+    using T = typename decltype(tag)::type;
     switch (op) {
       case Compare::lt:
-        r = x < y;
-        break;
+        return binary_kernel<T, bool>(p.a, p.b, out, [](T x, T y) { return x < y; });
       case Compare::le:
-        r = x <= y;
-        break;
+        return binary_kernel<T, bool>(p.a, p.b, out, [](T x, T y) { return x <= y; });
       case Compare::gt:
-        r = x > y;
-        break;
+        return binary_kernel<T, bool>(p.a, p.b, out, [](T x, T y) { return x > y; });
       case Compare::ge:
-        r = x >= y;
-        break;
+        return binary_kernel<T, bool>(p.a, p.b, out, [](T x, T y) { return x >= y; });
       case Compare::eq:
-        r = x == y;
-        break;
-      case Compare::ne:
-        r = x != y;
-        break;
+        return binary_kernel<T, bool>(p.a, p.b, out, [](T x, T y) { return x == y; });
+      default:
+        return binary_kernel<T, bool>(p.a, p.b, out, [](T x, T y) { return x != y; });
     }
-    return static_cast<T>(r);
+  });
+  return out;
+}
+
+Tensor logical(const Tensor& a, const Tensor& b, Logical op) {
+  check_defined(a, "logical");
+  check_defined(b, "logical");
+  Tensor ab = to_dtype(detach(a), DType::bool_), bb = to_dtype(detach(b), DType::bool_);
+  Tensor out = empty(broadcast_shapes(a->shape, b->shape, "logical"), DType::bool_);
+  switch (op) {
+    case Logical::and_:
+      binary_kernel<bool, bool>(ab, bb, out, [](bool x, bool y) { return x && y; });
+      break;
+    case Logical::or_:
+      binary_kernel<bool, bool>(ab, bb, out, [](bool x, bool y) { return x || y; });
+      break;
+    default:
+      binary_kernel<bool, bool>(ab, bb, out, [](bool x, bool y) { return x != y; });
+  }
+  return out;
+}
+
+Tensor logical_not(const Tensor& x) {
+  check_defined(x, "logical_not");
+  Tensor b = to_dtype(detach(x), DType::bool_);
+  Tensor out = empty(b->shape, DType::bool_);
+  binary_kernel<bool, bool>(b, b, out, [](bool v, bool) { return !v; });
+  return out;
+}
+
+Tensor bitwise(const Tensor& a, const Tensor& b, Logical op) {
+  static const char* names[] = {"bitwise_and", "bitwise_or", "bitwise_xor"};
+  const char* name = names[int(op)];
+  Promoted p = promote_operands(name, a, b);
+  if (is_floating(p.dt))
+    throw TypeError(std::string(name) + ": not implemented for floating point tensors (got " +
+                    dtype_name(p.dt) + ")");
+  Tensor out = empty(p.shape, p.dt);
+  dispatch_all(p.dt, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (!std::is_floating_point_v<T>) {
+      switch (op) {
+        case Logical::and_:
+          return binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) { return T(x & y); });
+        case Logical::or_:
+          return binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) { return T(x | y); });
+        default:
+          return binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) { return T(x ^ y); });
+      }
+    }
+  });
+  return out;
+}
+
+Tensor bitwise_not(const Tensor& x) {
+  check_defined(x, "bitwise_not");
+  if (is_floating(x->dtype))
+    throw TypeError(std::string("bitwise_not: not implemented for floating point tensors (got ") +
+                    dtype_name(x->dtype) + ")");
+  if (x->dtype == DType::bool_) return logical_not(x);
+  return unary_map(x, all_dtypes, [](const auto& in, auto& res) {
+    using T = typename std::decay_t<decltype(in)>::Scalar;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+      res = in.unaryExpr([](T v) { return T(~v); });
   });
 }
 
-Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
-  check_defined(cond_in, "where");
-  check_defined(a_in, "where");
-  check_defined(b_in, "where");
-  DType dt = result_type(*a_in, *b_in);
-  Shape shape = broadcast_shapes(broadcast_shapes(cond_in->shape, a_in->shape, "where"),
-                                 b_in->shape, "where");
-  Tensor a = to_dtype(a_in, dt), b = to_dtype(b_in, dt);
-  Tensor cond, ab, bb;
-  {
-    GradModeGuard no_grad(false);
-    cond = broadcast_to(cond_in, shape);
-    ab = broadcast_to(a, shape);
-    bb = broadcast_to(b, shape);
-  }
-  Tensor out = empty(shape, dt);
-  dispatch_all(dt, [&](auto tag) {
+Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
+  check_defined(cond, "where");
+  if (cond->dtype != DType::bool_)
+    throw RuntimeError(std::string("where: expected condition to be a boolean tensor, but got a "
+                                   "tensor with dtype ") +
+                       dtype_name(cond->dtype));
+  Promoted p = promote_operands("where", a_in, b_in);
+  Shape shape = broadcast_shapes(cond->shape, p.shape, "where");
+  Tensor out = empty(shape, p.dt);
+  Tensor c = broadcast_to(detach(cond), shape);
+  Tensor a = broadcast_to(detach(p.a), shape), b = broadcast_to(detach(p.b), shape);
+  dispatch_all(p.dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    dispatch_all(cond->dtype, [&](auto ctag) {
-      using C = typename decltype(ctag)::type;
-      const C* pc = cond->data<C>();
-      const T *pa = ab->data<T>(), *pb = bb->data<T>();
-      T* po = out->data<T>();
-      for (int64_t i = 0; i < out->numel; ++i) po[i] = pc[i] != C(0) ? pa[i] : pb[i];
+    StridedWalk<4> walk(shape, {out->strides, c->strides, a->strides, b->strides});
+    T* po = out->ptr<T>();
+    const bool* pc = c->ptr<bool>();
+    const T *pa = a->ptr<T>(), *pb = b->ptr<T>();
+    walk.run_parallel([&](const auto& off, int64_t n, const auto& st) {
+      for (int64_t j = 0; j < n; ++j)
+        po[off[0] + j * st[0]] =
+            pc[off[1] + j * st[1]] ? pa[off[2] + j * st[2]] : pb[off[3] + j * st[3]];
     });
   });
-  forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    Tensor zero = scalar_tensor(0.0, dt);
-    return where(cond, t[0] ? t[0] : zero, t[1] ? t[1] : zero);
-  });
-  return record("WhereBackward", {&a, &b}, out, [&] {
-    // the condition is saved; each side gets g where it was chosen
-    return [cond, sa = a->shape, sb = b->shape](Node& n, const Tensor& g) -> Grads {
-      Tensor zero = scalar_tensor(0.0, g->dtype);
-      return {n.needs_grad(0) ? sum_to(where(cond, g, zero), sa) : nullptr,
-              n.needs_grad(1) ? sum_to(where(cond, zero, g), sb) : nullptr};
+  // the condition is saved; each side gets g where it was chosen
+  auto pick = [cond](bool first) {
+    return [cond, first](const Tensor& v, const Tensor&, const Tensor&, const Tensor&) {
+      Tensor zero = zero_like(v);
+      return first ? where(cond, v, zero) : where(cond, zero, v);
     };
-  });
+  };
+  return binary_rule("WhereBackward", p.a, p.b, out, kNone, pick(true), pick(false));
 }
 
-// maximum/minimum: a tie sends half the gradient to each side, as PyTorch.
+// maximum/minimum: a tie sends half the gradient to each side, as PyTorch;
+// a NaN on either side passes its gradient to both.
 static Tensor extremum(const Tensor& a_in, const Tensor& b_in, bool is_max) {
-  Tensor a = a_in, b = b_in;
   const char* op = is_max ? "maximum" : "minimum";
-  Tensor out = binary_forward(op, a, b, ResultKind::same, [is_max](auto x, auto y) {
-    // NaN propagates from either side
-    if (x != x) return x;
-    if (y != y) return y;
-    return is_max ? (x > y ? x : y) : (x < y ? x : y);
+  Promoted p = promote_operands(op, a_in, b_in);
+  Tensor out = empty(p.shape, p.dt);
+  dispatch_all(p.dt, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    binary_kernel<T, T>(p.a, p.b, out, [is_max](T x, T y) -> T {
+      if (x != x) return x;  // NaN propagates from either side
+      if (y != y) return y;
+      return is_max ? (x > y ? x : y) : (x < y ? x : y);
+    });
   });
-  // weight of a's side: 1 − [b wins] − ½[tie], as PyTorch: 1 where a wins,
-  // ½ on a tie, 0 where b wins, and 1 when either is NaN
-  auto weight_a = [is_max](const Tensor& a, const Tensor& b) {
-    Tensor loses = compare(a, b, is_max ? Compare::lt : Compare::gt);
-    Tensor ties = compare(a, b, Compare::eq);
-    return sub(sub(scalar_tensor(1.0, ties->dtype), loses),
-               mul(ties, scalar_tensor(0.5, ties->dtype)));
-  };
-  forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    Tensor wa = weight_a(a, b), wb = weight_a(b, a);
-    return broadcast_to(sum_terms(t[0] ? mul(t[0], wa) : nullptr, t[1] ? mul(t[1], wb) : nullptr),
-                        out->shape);
-  });
-  return record(is_max ? "MaximumBackward" : "MinimumBackward", {&a, &b}, out, [&] {
-    return [a, b, weight_a](Node& n, const Tensor& g) -> Grads {
-      return {n.needs_grad(0) ? sum_to(mul(g, weight_a(a, b)), a->shape) : nullptr,
-              n.needs_grad(1) ? sum_to(mul(g, weight_a(b, a)), b->shape) : nullptr};
+  // weight of a's side: 1 − [b wins] − ½[tie]
+  auto side = [is_max](bool first) {
+    return [is_max, first](const Tensor& v, const Tensor& a, const Tensor& b, const Tensor&) {
+      const Tensor& self = first ? a : b;
+      const Tensor& other = first ? b : a;
+      Tensor loses = compare(self, other, is_max ? Compare::lt : Compare::gt);
+      Tensor ties = compare(self, other, Compare::eq);
+      Tensor w = sub(sub(one_like(v), to_dtype(loses, v->dtype)),
+                     mul(to_dtype(ties, v->dtype), scalar_tensor(0.5, v->dtype)));
+      return mul(v, w);
     };
-  });
+  };
+  if (!is_floating(p.dt)) return out;
+  return binary_rule(is_max ? "MaximumBackward" : "MinimumBackward", p.a, p.b, out,
+                     kInput | kOther, side(true), side(false));
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(a, b, true); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(a, b, false); }
+
+// ---- the table ---------------------------------------------------------------------------
+
+namespace {
+Tensor scaled(const Tensor& b, Scalar alpha) {
+  if (!alpha.is_floating() && alpha.i == 1) return b;
+  return mul(b, wrapped_scalar(alpha));
+}
+Tensor add_op(const Tensor& a, const Tensor& b, Scalar alpha) { return add(a, scaled(b, alpha)); }
+Tensor sub_op(const Tensor& a, const Tensor& b, Scalar alpha) { return sub(a, scaled(b, alpha)); }
+Tensor div_op(const Tensor& a, const Tensor& b, std::optional<std::string> mode) {
+  if (!mode) return div(a, b);
+  if (*mode == "floor") return floor_divide(a, b);
+  if (*mode == "trunc") {
+    Promoted p = promote_operands("div", a, b);
+    Tensor out = empty(p.shape, p.dt);
+    dispatch_numeric(p.dt, "div", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      binary_kernel<T, T>(p.a, p.b, out, [](T x, T y) -> T {
+        if constexpr (std::is_floating_point_v<T>) {
+          return std::trunc(x / y);
+        } else {
+          if (y == 0) integer_division_by_zero("div");
+          return x / y;  // C++ integer division truncates
+        }
+      });
+    });
+    return out;
+  }
+  throw RuntimeError("div: expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     "found '" + *mode + "'");
+}
+template <Compare C>
+Tensor compare_op(const Tensor& a, const Tensor& b) {
+  return compare(a, b, C);
+}
+template <Logical L>
+Tensor logical_op(const Tensor& a, const Tensor& b) {
+  return logical(a, b, L);
+}
+template <Logical L>
+Tensor bitwise_op(const Tensor& a, const Tensor& b) {
+  return bitwise(a, b, L);
+}
+}  // namespace
+
+TG_OP("add(Tensor input, Operand other, *, Scalar alpha=1) -> Tensor",
+      "function method inplace __add__ r:__radd__ i:__iadd__", add_op,
+      R"(input + alpha·other, with broadcasting and type promotion.
+
+>>> tg.add(tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0]), alpha=2)
+tensor([7., 10.]))");
+TG_OP("sub(Tensor input, Operand other, *, Scalar alpha=1) -> Tensor",
+      "function method inplace __sub__ r:__rsub__ i:__isub__ also:subtract", sub_op,
+      R"(input - alpha·other.
+
+>>> tg.sub(tg.tensor([5.0]), 2).item()
+3.0)");
+TG_OP("mul(Tensor input, Operand other) -> Tensor",
+      "function method inplace __mul__ r:__rmul__ i:__imul__ also:multiply", mul,
+      R"(input · other, elementwise.
+
+>>> (tg.tensor([1.0, 2.0]) * 3).tolist()
+[3.0, 6.0])");
+TG_OP("div(Tensor input, Operand other, *, str? rounding_mode=None) -> Tensor",
+      "function method inplace __truediv__ r:__rtruediv__ i:__itruediv__ also:divide", div_op,
+      R"(input / other; integers divide to floating point unless rounding_mode is
+"trunc" or "floor".
+
+>>> tg.div(tg.tensor([7, -7]), 2, rounding_mode="floor").tolist()
+[3, -4])");
+TG_OP("true_divide(Tensor input, Operand other) -> Tensor", "function method inplace", div,
+      R"(input / other as floating point (div without rounding).
+
+>>> tg.true_divide(tg.tensor([1, 2]), 2).tolist()
+[0.5, 1.0])");
+TG_OP("pow(Tensor input, Operand exponent) -> Tensor",
+      "function method inplace __pow__ i:__ipow__", pow,
+      R"(input ** exponent; integer powers are exact.
+
+>>> tg.pow(tg.tensor([2.0, 3.0]), 2).tolist()
+[4.0, 9.0])");
+TG_OP("pow(Operand input, Tensor exponent) -> Tensor", "function r:__rpow__", pow,
+      R"(input ** exponent with a number as the base.
+
+>>> tg.pow(2, tg.tensor([1.0, 3.0])).tolist()
+[2.0, 8.0])");
+TG_OP("remainder(Tensor input, Operand other) -> Tensor",
+      "function method inplace __mod__ r:__rmod__ i:__imod__", remainder,
+      R"(Python's modulo: the result has the sign of the divisor.
+
+>>> tg.remainder(tg.tensor([-3.0, 3.0]), 2).tolist()
+[1.0, 1.0])");
+TG_OP("floor_divide(Tensor input, Operand other) -> Tensor",
+      "function method inplace __floordiv__ r:__rfloordiv__ i:__ifloordiv__", floor_divide,
+      R"(floor(input / other), as Python's //.
+
+>>> (tg.tensor([7, -7]) // 2).tolist()
+[3, -4])");
+TG_OP("eq(Tensor input, Operand other) -> Tensor", "function method inplace __eq__",
+      compare_op<Compare::eq>, R"(input == other, as a bool tensor.
+
+>>> tg.eq(tg.tensor([1, 2]), 2).tolist()
+[False, True])");
+TG_OP("ne(Tensor input, Operand other) -> Tensor", "function method inplace __ne__ also:not_equal",
+      compare_op<Compare::ne>, R"(input != other, as a bool tensor.
+
+>>> tg.ne(tg.tensor([1, 2]), 2).tolist()
+[True, False])");
+TG_OP("lt(Tensor input, Operand other) -> Tensor", "function method inplace __lt__ also:less",
+      compare_op<Compare::lt>, R"(input < other, as a bool tensor.
+
+>>> tg.lt(tg.tensor([1, 2]), 2).tolist()
+[True, False])");
+TG_OP("le(Tensor input, Operand other) -> Tensor",
+      "function method inplace __le__ also:less_equal", compare_op<Compare::le>,
+      R"(input <= other, as a bool tensor.
+
+>>> tg.le(tg.tensor([1, 3]), 2).tolist()
+[True, False])");
+TG_OP("gt(Tensor input, Operand other) -> Tensor", "function method inplace __gt__ also:greater",
+      compare_op<Compare::gt>, R"(input > other, as a bool tensor.
+
+>>> tg.gt(tg.tensor([1, 3]), 2).tolist()
+[False, True])");
+TG_OP("ge(Tensor input, Operand other) -> Tensor",
+      "function method inplace __ge__ also:greater_equal", compare_op<Compare::ge>,
+      R"(input >= other, as a bool tensor.
+
+>>> tg.ge(tg.tensor([1, 2]), 2).tolist()
+[False, True])");
+TG_OP("where(Tensor condition, Operand input, Operand other) -> Tensor", "function", where,
+      R"(input where condition (a bool tensor) holds, other elsewhere; differentiable in
+input and other.
+
+>>> tg.where(tg.tensor([True, False]), tg.tensor([1.0, 2.0]), 0.0).tolist()
+[1.0, 0.0])");
+TG_OP("where(Tensor input, Tensor condition, Operand other) -> Tensor", "method",
+      [](const Tensor& self, const Tensor& cond, const Tensor& other) {
+        return where(cond, self, other);
+      },
+      R"(self where condition holds, other elsewhere.
+
+>>> tg.tensor([1.0, 2.0]).where(tg.tensor([True, False]), 0.0).tolist()
+[1.0, 0.0])");
+TG_OP("maximum(Tensor input, Operand other) -> Tensor", "function method", maximum,
+      R"(The elementwise maximum (NaN propagates; a tie splits the gradient).
+
+>>> tg.maximum(tg.tensor([1.0, 5.0]), tg.tensor([3.0, 2.0])).tolist()
+[3.0, 5.0])");
+TG_OP("minimum(Tensor input, Operand other) -> Tensor", "function method", minimum,
+      R"(The elementwise minimum (NaN propagates; a tie splits the gradient).
+
+>>> tg.minimum(tg.tensor([1.0, 5.0]), tg.tensor([3.0, 2.0])).tolist()
+[1.0, 2.0])");
+TG_OP("logical_and(Tensor input, Operand other) -> Tensor", "function method inplace",
+      logical_op<Logical::and_>, R"(Elementwise logical and (nonzero is true), as bool.
+
+>>> tg.logical_and(tg.tensor([1, 0]), tg.tensor([1, 1])).tolist()
+[True, False])");
+TG_OP("logical_or(Tensor input, Operand other) -> Tensor", "function method inplace",
+      logical_op<Logical::or_>, R"(Elementwise logical or (nonzero is true), as bool.
+
+>>> tg.logical_or(tg.tensor([1, 0]), tg.tensor([0, 0])).tolist()
+[True, False])");
+TG_OP("logical_xor(Tensor input, Operand other) -> Tensor", "function method inplace",
+      logical_op<Logical::xor_>, R"(Elementwise logical xor (nonzero is true), as bool.
+
+>>> tg.logical_xor(tg.tensor([1, 0]), tg.tensor([1, 1])).tolist()
+[False, True])");
+TG_OP("logical_not(Tensor input) -> Tensor", "function method inplace", logical_not,
+      R"(Elementwise logical not (nonzero is true), as bool.
+
+>>> tg.logical_not(tg.tensor([1, 0])).tolist()
+[False, True])");
+TG_OP("bitwise_and(Tensor input, Operand other) -> Tensor",
+      "function method inplace __and__ r:__rand__ i:__iand__", bitwise_op<Logical::and_>,
+      R"(Bitwise and of integer or bool tensors (&).
+
+>>> (tg.tensor([True, False]) & tg.tensor([True, True])).tolist()
+[True, False])");
+TG_OP("bitwise_or(Tensor input, Operand other) -> Tensor",
+      "function method inplace __or__ r:__ror__ i:__ior__", bitwise_op<Logical::or_>,
+      R"(Bitwise or of integer or bool tensors (|).
+
+>>> (tg.tensor([4, 1]) | 2).tolist()
+[6, 3])");
+TG_OP("bitwise_xor(Tensor input, Operand other) -> Tensor",
+      "function method inplace __xor__ r:__rxor__ i:__ixor__", bitwise_op<Logical::xor_>,
+      R"(Bitwise xor of integer or bool tensors (^).
+
+>>> (tg.tensor([True, False]) ^ True).tolist()
+[False, True])");
+TG_OP("bitwise_not(Tensor input) -> Tensor", "function method inplace __invert__", bitwise_not,
+      R"(Bitwise not of an integer or bool tensor (~).
+
+>>> (~tg.tensor([True, False])).tolist()
+[False, True])");
 
 }  // namespace tapegrad

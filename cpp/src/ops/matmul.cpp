@@ -1,12 +1,13 @@
-// Matrix products. mm is the primitive (with transpose flags so that backward
-// needs no transposed copies); matmul adapts 1-D operands to it.
+// Matrix products. mm is the primitive; matmul adapts 1-D and batched
+// operands to it. Transposed (and other row- or column-major strided) views go
+// to the BLAS as transpose flags and leading dimensions, never copied, so
+// backward's a.t() and b.t() cost nothing.
 #include <Eigen/Core>
 #include <climits>
 
-#include "../blas.h"
-#include "kernels.h"
-#include "tapegrad/node.h"
-#include "tapegrad/ops.h"
+#include "blas.h"
+#include "elementwise.h"
+#include "tapegrad/registry.h"
 
 namespace tapegrad {
 
@@ -14,66 +15,95 @@ namespace tapegrad {
 // overhead (bench/bench_matmul.py).
 constexpr int64_t kBlasMinFlops = 32 * 32 * 32;
 
+namespace {
+
+// How the BLAS reads a (rows, cols) matrix in memory: row-major with leading
+// dimension ld, or transposed (a row-major (cols, rows) matrix).
+struct Layout {
+  bool trans = false;
+  int64_t ld = 1;
+};
+
+// The layout of the last two dims of t, or none when they are neither row-
+// nor column-major (then t is copied).
+std::optional<Layout> blas_layout(const TensorImpl& t) {
+  const int64_t nd = t.ndim();
+  const int64_t rows = t.shape[nd - 2], cols = t.shape[nd - 1];
+  const int64_t rs = t.strides[nd - 2], cs = t.strides[nd - 1];
+  if ((cs == 1 || cols <= 1) && (rs >= std::max<int64_t>(cols, 1) || rows <= 1))
+    return Layout{false, std::max<int64_t>(rows <= 1 ? cols : rs, 1)};
+  if ((rs == 1 || rows <= 1) && (cs >= std::max<int64_t>(rows, 1) || cols <= 1))
+    return Layout{true, std::max<int64_t>(cols <= 1 ? rows : cs, 1)};
+  return std::nullopt;
+}
+
 template <class T>
-static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) {
-  const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, Layout la, const T* b, Layout lb, T* c) {
   if (m * n * k >= kBlasMinFlops && m < INT_MAX && n < INT_MAX && k < INT_MAX &&
-      blas_gemm<T>(ta, tb, m, n, k, a, lda, b, ldb, c))
+      la.ld < INT_MAX && lb.ld < INT_MAX &&
+      blas_gemm<T>(la.trans, lb.trans, m, n, k, a, la.ld, b, lb.ld, c))
     return;
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  Eigen::Map<const Mat> A(a, ta ? k : m, ta ? m : k), B(b, tb ? n : k, tb ? k : n);
+  using Strided = Eigen::Map<const Mat, 0, Eigen::OuterStride<>>;
   Eigen::Map<Mat> C(c, m, n);
-  if (k == 0) {
+  if (k == 0 || m == 0 || n == 0) {
     C.setZero();
     return;
   }
-  if (!ta && !tb)
+  Strided A(a, la.trans ? k : m, la.trans ? m : k, Eigen::OuterStride<>(la.ld));
+  Strided B(b, lb.trans ? n : k, lb.trans ? k : n, Eigen::OuterStride<>(lb.ld));
+  if (!la.trans && !lb.trans)
     C.noalias() = A * B;
-  else if (ta && !tb)
+  else if (la.trans && !lb.trans)
     C.noalias() = A.transpose() * B;
-  else if (!ta && tb)
+  else if (!la.trans && lb.trans)
     C.noalias() = A * B.transpose();
   else
     C.noalias() = A.transpose() * B.transpose();
 }
 
-Tensor mm(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
-  check_defined(a_in, "matmul");
-  check_defined(b_in, "matmul");
+}  // namespace
+
+Tensor mm(const Tensor& a_in, const Tensor& b_in) {
+  check_defined(a_in, "mm");
+  check_defined(b_in, "mm");
   const int64_t nd = a_in->ndim();
   if (nd < 2 || nd > 3 || b_in->ndim() != nd || (nd == 3 && a_in->shape[0] != b_in->shape[0]))
-    throw ValueError(
-        "mm: expected two 2-D tensors or two 3-D tensors with the same batch, got "
-        "shapes " +
-        shape_str(a_in->shape) + " and " + shape_str(b_in->shape));
-  const int64_t batch = nd == 3 ? a_in->shape[0] : 1, r = nd - 2;
-  int64_t m = a_in->shape[r + (ta ? 1 : 0)], k = a_in->shape[r + (ta ? 0 : 1)];
-  int64_t kb = b_in->shape[r + (tb ? 1 : 0)], n = b_in->shape[r + (tb ? 0 : 1)];
-  if (k != kb) {
-    Shape sa{m, k}, sb{kb, n};
-    throw ValueError("matmul: shapes " + shape_str(sa) + " and " + shape_str(sb) +
-                     " do not align (" + std::to_string(k) + " != " + std::to_string(kb) + ")");
-  }
+    throw RuntimeError("mm: expected two 2-D tensors or two 3-D tensors with the same batch, got "
+                       "shapes " + shape_str(a_in->shape) + " and " + shape_str(b_in->shape));
+  const int64_t batch = nd == 3 ? a_in->shape[0] : 1;
+  const int64_t m = a_in->shape[nd - 2], k = a_in->shape[nd - 1];
+  const int64_t kb = b_in->shape[nd - 2], n = b_in->shape[nd - 1];
+  if (k != kb)
+    throw RuntimeError("mm: mat1 and mat2 shapes cannot be multiplied (" + std::to_string(m) +
+                       "x" + std::to_string(k) + " and " + std::to_string(kb) + "x" +
+                       std::to_string(n) + ")");
   DType dt = result_type(*a_in, *b_in);
+  if (dt == DType::bool_)
+    throw RuntimeError("mm: not implemented for bool tensors");
   Tensor a = to_dtype(a_in, dt), b = to_dtype(b_in, dt);
+  Tensor ad = blas_layout(*a) ? a : contiguous_data(a);
+  Tensor bd = blas_layout(*b) ? b : contiguous_data(b);
+  const Layout la = *blas_layout(*ad), lb = *blas_layout(*bd);
   Shape shape = nd == 3 ? Shape{batch, m, n} : Shape{m, n};
   Tensor out = empty(shape, dt);
-  dispatch_all(dt, [&](auto tag) {
+  const int64_t sa = nd == 3 ? ad->strides[0] : 0, sb = nd == 3 ? bd->strides[0] : 0;
+  dispatch_numeric(dt, "mm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     for (int64_t i = 0; i < batch; ++i)
-      gemm<T>(ta, tb, m, n, k, a->data<T>() + i * m * k, b->data<T>() + i * k * n,
+      gemm<T>(m, n, k, ad->ptr<T>() + i * sa, la, bd->ptr<T>() + i * sb, lb,
               out->data<T>() + i * m * n);
   });
+  auto mT = [](const Tensor& t) { return transpose(t, -1, -2); };
   forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    return sum_terms(t[0] ? mm(t[0], b, ta, tb) : nullptr, t[1] ? mm(a, t[1], ta, tb) : nullptr);
+    return sum_terms(t[0] ? mm(t[0], b) : nullptr, t[1] ? mm(a, t[1]) : nullptr);
   });
   return record("MmBackward", {&a, &b}, out, [&] {
-    // C = op(A)·op(B): d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G, written
-    // back through the flags so no transposed copy is made.
-    return [a, b, ta, tb](Node& n, const Tensor& g) -> Grads {
+    // C = A·B: dA = G·Bᵀ and dB = Aᵀ·G, through transposed views
+    return [sa_ = Saved(a), sb_ = Saved(b), mT](Node& node, const Tensor& g) -> Grads {
       Tensor ga, gb;
-      if (n.needs_grad(0)) ga = ta ? mm(b, g, tb, true) : mm(g, b, false, !tb);
-      if (n.needs_grad(1)) gb = tb ? mm(g, a, true, ta) : mm(a, g, !ta, false);
+      if (node.needs_grad(0)) ga = mm(g, mT(sb_.get()));
+      if (node.needs_grad(1)) gb = mm(mT(sa_.get()), g);
       return {ga, gb};
     };
   });
@@ -86,17 +116,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_defined(b, "matmul");
   const int64_t da = a->ndim(), db = b->ndim();
   if (da == 0 || db == 0)
-    throw ValueError("matmul: both arguments need at least 1 dimension, got shapes " +
-                     shape_str(a->shape) + " and " + shape_str(b->shape));
+    throw RuntimeError("matmul: both arguments to matmul need to be at least 1D, but they are " +
+                       std::to_string(da) + "D and " + std::to_string(db) + "D (shapes " +
+                       shape_str(a->shape) + " and " + shape_str(b->shape) + ")");
   const int64_t ka = a->shape[da - 1], kb = b->shape[db == 1 ? 0 : db - 2];
   if (ka != kb)
-    throw ValueError("matmul: shapes " + shape_str(a->shape) + " and " + shape_str(b->shape) +
-                     " do not align (" + std::to_string(ka) + " != " + std::to_string(kb) + ")");
-  if (da == 1 && db == 1)
-    return reshape(mm(reshape(a, {1, ka}), reshape(b, {kb, 1}), false, false), {});
+    throw RuntimeError("matmul: shapes " + shape_str(a->shape) + " and " + shape_str(b->shape) +
+                       " cannot be multiplied (" + std::to_string(ka) + " != " +
+                       std::to_string(kb) + ")");
+  if (da == 1 && db == 1) return reshape(mm(reshape(a, {1, ka}), reshape(b, {kb, 1})), {});
   if (da <= 2 && db <= 2) {
     Tensor a2 = da == 1 ? reshape(a, {1, ka}) : a, b2 = db == 1 ? reshape(b, {kb, 1}) : b;
-    Tensor c = mm(a2, b2, false, false);
+    Tensor c = mm(a2, b2);
     if (da == 1) return reshape(c, {c->shape[1]});
     if (db == 1) return reshape(c, {c->shape[0]});
     return c;
@@ -104,8 +135,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (db <= 2) {
     // (..., m, k) @ (k, n): one product of (batch·m, k) by (k, n)
     Tensor b2 = db == 1 ? reshape(b, {kb, 1}) : b;
-    Tensor c = mm(reshape(a, {-1, ka}), b2, false, false);
-    Shape shape(a->shape.begin(), a->shape.end() - 1);
+    Shape lead(a->shape.begin(), a->shape.end() - 1);
+    Tensor c = mm(reshape(a, {numel_of(lead, "matmul"), ka}), b2);
+    Shape shape = lead;
     if (db == 2) shape.push_back(b->shape[1]);
     return reshape(c, shape);
   }
@@ -119,7 +151,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     full.push_back(t->shape[t->ndim() - 1]);
     return reshape(broadcast_to(t, full), {count, full[full.size() - 2], full.back()});
   };
-  Tensor c = mm(batched(a3), batched(b), false, false);
+  Tensor c = mm(batched(a3), batched(b));
   Shape shape = batch;
   if (da > 1) shape.push_back(a->shape[da - 2]);
   shape.push_back(b->shape[db - 1]);
@@ -130,18 +162,52 @@ Tensor outer(const Tensor& a, const Tensor& b) {
   check_defined(a, "outer");
   check_defined(b, "outer");
   if (a->ndim() != 1 || b->ndim() != 1)
-    throw ValueError("outer: expected 1-D tensors, got shapes " + shape_str(a->shape) + " and " +
-                     shape_str(b->shape));
+    throw RuntimeError("outer: expected 1-D tensors, got shapes " + shape_str(a->shape) + " and " +
+                       shape_str(b->shape));
   return mul(reshape(a, {a->numel, 1}), reshape(b, {1, b->numel}));
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
   check_defined(a, "dot");
   check_defined(b, "dot");
-  if (a->ndim() != 1 || b->ndim() != 1 || a->numel != b->numel)
-    throw ValueError("dot: expected two 1-D tensors of the same size, got shapes " +
-                     shape_str(a->shape) + " and " + shape_str(b->shape));
+  if (a->ndim() != 1 || b->ndim() != 1)
+    throw RuntimeError("dot: 1D tensors expected, but got " + std::to_string(a->ndim()) + "D and " +
+                       std::to_string(b->ndim()) + "D tensors");
+  if (a->numel != b->numel)
+    throw RuntimeError("dot: inconsistent tensor size, expected tensor [" +
+                       std::to_string(a->numel) + "] and src [" + std::to_string(b->numel) +
+                       "] to have the same number of elements, but got " +
+                       std::to_string(a->numel) + " and " + std::to_string(b->numel) +
+                       " elements respectively");
   return matmul(a, b);
 }
+
+TG_OP("matmul(Tensor input, Tensor other) -> Tensor",
+      "function method __matmul__ r:__rmatmul__", matmul,
+      R"(The matrix product with PyTorch's rules: 1-D operands, batched and broadcast.
+
+>>> (tg.ones(2, 3) @ tg.ones(3, 4)).shape
+(2, 4))");
+TG_OP("mm(Tensor input, Tensor mat2) -> Tensor", "function method",
+      [](const Tensor& a, const Tensor& b) {
+        if (a->ndim() != 2 || b->ndim() != 2)
+          throw RuntimeError("mm: expected 2-D tensors, got shapes " + shape_str(a->shape) +
+                             " and " + shape_str(b->shape));
+        return mm(a, b);
+      },
+      R"(The product of two matrices (transposed views need no copy).
+
+>>> tg.mm(tg.ones(2, 3), tg.ones(3, 2)).tolist()
+[[3.0, 3.0], [3.0, 3.0]])");
+TG_OP("outer(Tensor input, Tensor vec2) -> Tensor", "function method also:ger", outer,
+      R"(The outer product of two vectors.
+
+>>> tg.outer(tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0])).tolist()
+[[3.0, 4.0], [6.0, 8.0]])");
+TG_OP("dot(Tensor input, Tensor tensor) -> Tensor", "function method", dot,
+      R"(The inner product of two vectors of one length.
+
+>>> tg.dot(tg.tensor([1.0, 2.0]), tg.tensor([3.0, 4.0])).item()
+11.0)");
 
 }  // namespace tapegrad

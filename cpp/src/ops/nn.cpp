@@ -4,9 +4,8 @@
 #include <Eigen/Core>
 #include <cmath>
 
-#include "kernels.h"
-#include "tapegrad/node.h"
-#include "tapegrad/ops.h"
+#include "elementwise.h"
+#include "tapegrad/registry.h"
 #include "vec_math.h"
 
 namespace tapegrad {
@@ -60,7 +59,8 @@ static void softmax_kernel(const T* x, T* y, int64_t outer, int64_t r, int64_t i
   }
 }
 
-static Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
+static Tensor softmax_forward(const Tensor& x_in, int64_t dim, bool log) {
+  Tensor x = contiguous_data(x_in);
   Tensor out = empty(x->shape, x->dtype);
   int64_t outer = 1, inner = 1, r = x->ndim() ? x->shape[dim] : 1;
   for (int64_t d = 0; d < dim; ++d) outer *= x->shape[d];
@@ -75,22 +75,22 @@ static Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
 static Tensor prepare(const Tensor& x_in, int64_t dim_in, const char* op, int64_t& dim) {
   check_defined(x_in, op);
   dim = wrap_dim(dim_in, x_in->ndim(), op);
-  return is_floating(x_in->dtype) ? x_in : to_dtype(x_in, DType::float32);
+  return is_floating(x_in->dtype) ? x_in : to_dtype(x_in, default_dtype());
 }
 
 Tensor log_softmax(const Tensor& x_in, int64_t dim_in) {
   int64_t dim;
   Tensor x = prepare(x_in, dim_in, "log_softmax", dim);
   Tensor out = softmax_forward(x, dim, true);
-  std::vector<int64_t> dims{dim};
+  Dims dims{dim};
   // y = x - logsumexp(x): jvp t - Σ softmax·t, backward g - softmax·Σg
   forward_ad(out, {&x},
-             [&](const Grads& t) { return sub(t[0], sum(mul(exp(out), t[0]), dims, true)); });
+             [&](const Grads& t) { return sub(t[0], sum(mul(exp(out), t[0]), dims, true, std::nullopt)); });
   return record(
       "LogSoftmaxBackward", {&x}, out,
       [&] {
         return [dims](Node& n, const Tensor& g) -> Grads {
-          return {sub(g, mul(exp(n.output()), sum(g, dims, true)))};
+          return {sub(g, mul(exp(n.output()), sum(g, dims, true, std::nullopt)))};
         };
       },
       /*save_output=*/true);
@@ -100,16 +100,16 @@ Tensor softmax(const Tensor& x_in, int64_t dim_in) {
   int64_t dim;
   Tensor x = prepare(x_in, dim_in, "softmax", dim);
   Tensor out = softmax_forward(x, dim, false);
-  std::vector<int64_t> dims{dim};
+  Dims dims{dim};
   // jvp y·(t - Σ y·t), backward y·(g - Σ g·y)
   forward_ad(out, {&x},
-             [&](const Grads& t) { return mul(out, sub(t[0], sum(mul(out, t[0]), dims, true))); });
+             [&](const Grads& t) { return mul(out, sub(t[0], sum(mul(out, t[0]), dims, true, std::nullopt))); });
   return record(
       "SoftmaxBackward", {&x}, out,
       [&] {
         return [dims](Node& n, const Tensor& g) -> Grads {
           Tensor y = n.output();
-          return {mul(y, sub(g, sum(mul(g, y), dims, true)))};
+          return {mul(y, sub(g, sum(mul(g, y), dims, true, std::nullopt)))};
         };
       },
       /*save_output=*/true);
@@ -163,13 +163,13 @@ void channel_stats(const T* x, int64_t n, int64_t c, std::vector<double>& mean,
 Grads batch_norm_backward_ops(const Tensor& x, const Tensor& gamma, const Tensor& g, double eps,
                               bool need_x, bool need_gamma, bool need_beta) {
   const double n = double(x->shape[0]);
-  Tensor mu = mean(x, {0}, true);
+  Tensor mu = mean(x, Dims{0}, true, std::nullopt);
   Tensor xc = sub(x, mu);
-  Tensor var_ = mean(mul(xc, xc), {0}, true);
+  Tensor var_ = mean(mul(xc, xc), Dims{0}, true, std::nullopt);
   Tensor invstd = pow(add(var_, scalar_tensor(eps, x->dtype)), scalar_tensor(-0.5, x->dtype));
   Tensor xhat = mul(xc, invstd);
-  Tensor dbeta = sum(g, {0}, false);
-  Tensor dgamma = sum(mul(g, xhat), {0}, false);
+  Tensor dbeta = sum(g, Dims{0}, false, std::nullopt);
+  Tensor dgamma = sum(mul(g, xhat), Dims{0}, false, std::nullopt);
   Tensor dx;
   if (need_x) {
     Tensor scale = div(invstd, scalar_tensor(n, x->dtype));
@@ -182,13 +182,14 @@ Grads batch_norm_backward_ops(const Tensor& x, const Tensor& gamma, const Tensor
 
 }  // namespace
 
-Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+Tensor batch_norm_train(const Tensor& x_in, const Tensor& gamma, const Tensor& beta,
                         const Tensor& running_mean, const Tensor& running_var, double momentum,
                         double eps) {
-  check_defined(x, "batch_norm");
-  check_floating(x, "batch_norm");
+  check_defined(x_in, "batch_norm");
+  check_floating(x_in, "batch_norm");
+  const Tensor x = contiguous(x_in);
   if (x->ndim() != 2)
-    throw ValueError("batch_norm: expected a 2-D input (N, C), got shape " + shape_str(x->shape));
+    throw RuntimeError("batch_norm: expected a 2-D input (N, C), got shape " + shape_str(x->shape));
   const int64_t n = x->shape[0], c = x->shape[1];
   if (n <= 1)
     throw ValueError(
@@ -200,8 +201,8 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
       throw ValueError("batch_norm: expected parameters and running statistics of shape (" +
                        std::to_string(c) + ",), got " + shape_str((*t)->shape) +
                        " for an input of shape " + shape_str(x->shape));
-  Tensor g_ = gamma ? to_dtype(gamma, x->dtype) : nullptr;
-  Tensor b_ = beta ? to_dtype(beta, x->dtype) : nullptr;
+  Tensor g_ = gamma ? contiguous(to_dtype(gamma, x->dtype)) : nullptr;
+  Tensor b_ = beta ? contiguous(to_dtype(beta, x->dtype)) : nullptr;
   Tensor out = empty(x->shape, x->dtype);
   // saved for the fused backward: the batch mean and inverse std (x̂ is
   // recomputed from x there instead of being stored, which saves a pass)
@@ -246,7 +247,7 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
     if (t[0]) {
       Tensor tx = t[0];
       Tensor dxhat =
-          mul(invstd, sub(sub(tx, mean(tx, {0}, true)), mul(xhat, mean(mul(tx, xhat), {0}, true))));
+          mul(invstd, sub(sub(tx, mean(tx, Dims{0}, true, std::nullopt)), mul(xhat, mean(mul(tx, xhat), Dims{0}, true, std::nullopt))));
       dy = g_ ? mul(g_, dxhat) : dxhat;
     }
     if (t[1]) dy = sum_terms(dy, mul(t[1], xhat));
@@ -254,9 +255,12 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
     return broadcast_to(dy, out->shape);
   });
   return record("BatchNormBackward", {&x, &g_, &b_}, out, [&] {
-    return [x, g_, mean_t, invstd, eps](Node& node, const Tensor& g) -> Grads {
+    return [sx = Saved(x), sg = Saved(g_), mean_t, invstd, eps](Node& node,
+                                                                 const Tensor& g_in) -> Grads {
+      const Tensor &x = sx.get(), &g_ = sg.get();
       const bool nx = node.needs_grad(0), ng = node.needs_grad(1), nb = node.needs_grad(2);
-      if (grad_enabled()) return batch_norm_backward_ops(x, g_, g, eps, nx, ng, nb);
+      if (grad_enabled()) return batch_norm_backward_ops(x, g_, g_in, eps, nx, ng, nb);
+      const Tensor g = contiguous_data(g_in);
       // The fused backward, two passes over (g, x):
       //   dβ = Σg and Σg·x, so dγ = (Σg·x − μΣg)·invstd;
       //   dx = γ·invstd/N·(N·g − dβ − x̂·dγ) = g·A + x·B + C per channel.
@@ -310,10 +314,12 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
 // Per-sample loss lse(x_i) − x_i[y_i] (0 where y_i == ignore_index), one
 // pass per row; saves the row log-sum-exps for its fused backward
 // softmax − one-hot.
-Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int64_t ignore_index) {
-  check_defined(logits, "cross_entropy");
-  check_defined(target, "cross_entropy");
-  check_floating(logits, "cross_entropy");
+Tensor cross_entropy_per_sample(const Tensor& logits_in, const Tensor& target_in,
+                                int64_t ignore_index) {
+  check_defined(logits_in, "cross_entropy");
+  check_defined(target_in, "cross_entropy");
+  check_floating(logits_in, "cross_entropy");
+  const Tensor logits = contiguous(logits_in), target = contiguous_data(target_in);
   if (logits->ndim() != 2)
     throw ValueError("cross_entropy: expected logits of shape (N, C), got " +
                      shape_str(logits->shape));
@@ -354,10 +360,12 @@ Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int6
     Tensor keep = compare(target, scalar_tensor(double(ignore_index), DType::int64), Compare::ne);
     Tensor safe = where(keep, target, scalar_tensor(0.0, DType::int64));
     Tensor picked = reshape(gather(t[0], 1, reshape(safe, {n, 1})), {n});
-    return mul(sub(sum(mul(p, t[0]), {1}, false), picked), to_dtype(keep, logits->dtype));
+    return mul(sub(sum(mul(p, t[0]), Dims{1}, false, std::nullopt), picked), to_dtype(keep, logits->dtype));
   });
   return record("CrossEntropyBackward", {&logits}, out, [&] {
-    return [logits, target, lse, ignore_index](Node&, const Tensor& g) -> Grads {
+    return [sl = Saved(logits), target, lse, ignore_index](Node&, const Tensor& g_in) -> Grads {
+      const Tensor& logits = sl.get();
+      const Tensor g = contiguous_data(g_in);
       const int64_t n = logits->shape[0], c = logits->shape[1];
       const int64_t* pt = target->data<int64_t>();
       if (grad_enabled()) {
@@ -373,7 +381,7 @@ Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, int6
             }
         });
         Tensor d = mul(sub(softmax(logits, 1), onehot), keep);
-        return {mul(d, reshape(g, {n, 1}))};
+        return {mul(d, reshape(g_in, {n, 1}))};
       }
       Tensor dx = empty({n, c}, logits->dtype);
       dispatch_floating(logits->dtype, "cross_entropy", [&](auto tag) {
@@ -414,5 +422,35 @@ Tensor dropout_mask(const Shape& shape, double p, DType dt) {
   });
   return u;
 }
+
+// ---- the table ------------------------------------------------------------------------
+
+namespace {
+Tensor softmax_op(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
+  return softmax(dtype ? to_dtype(x, *dtype) : x, dim);
+}
+Tensor log_softmax_op(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
+  return log_softmax(dtype ? to_dtype(x, *dtype) : x, dim);
+}
+}  // namespace
+
+TG_OP("softmax(Tensor input, int dim, ScalarType? dtype=None) -> Tensor", "function method",
+      softmax_op, R"(exp(x) / sum(exp(x)) along dim, stable for large inputs.
+
+>>> tg.softmax(tg.tensor([0.0, 0.0]), dim=0).tolist()
+[0.5, 0.5])");
+TG_OP("log_softmax(Tensor input, int dim, ScalarType? dtype=None) -> Tensor", "function method",
+      log_softmax_op, R"(x - logsumexp(x) along dim, computed without cancellation.
+
+>>> round(tg.log_softmax(tg.tensor([0.0, 0.0]), dim=0)[0].item(), 4)
+-0.6931)");
+TG_OP(
+    "_batch_norm_train(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? "
+    "running_var, float momentum, float eps) -> Tensor",
+    "function", batch_norm_train, R"(Training-mode batch norm of (N, C) input (F.batch_norm).)");
+TG_OP("_cross_entropy(Tensor input, Tensor target, int ignore_index) -> Tensor", "function",
+      cross_entropy_per_sample, R"(Per-sample cross-entropy of (N, C) logits (F.cross_entropy).)");
+TG_OP("_dropout_mask(int[] shape, float p, ScalarType dtype) -> Tensor", "function", dropout_mask,
+      R"(An inverted-dropout mask: 0 with probability p, else 1/(1-p) (F.dropout).)");
 
 }  // namespace tapegrad

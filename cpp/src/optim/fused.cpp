@@ -6,7 +6,7 @@
 #include <string>
 #include <type_traits>
 
-#include "../ops/kernels.h"
+#include "kernels.h"
 #include "tapegrad/optim.h"
 
 namespace tapegrad {

@@ -2,7 +2,8 @@
 
 from tapegrad import _core
 from tapegrad._core import Tensor
-from tapegrad.autograd import functional
+from tapegrad.autograd import forward_ad, functional
+from tapegrad.autograd.function import Function, FunctionCtx, once_differentiable
 from tapegrad.autograd.gradcheck import gradcheck, gradgradcheck
 
 
@@ -44,4 +45,5 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
                          bool(create_graph))
 
 
-__all__ = ["grad", "backward", "gradcheck", "gradgradcheck", "functional"]
+__all__ = ["grad", "backward", "gradcheck", "gradgradcheck", "functional", "forward_ad",
+           "Function", "FunctionCtx", "once_differentiable"]

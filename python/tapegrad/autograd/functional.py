@@ -8,9 +8,10 @@ return shapes: ``vjp``, ``jvp`` (true forward mode), ``hvp``, ``jacobian``, ``he
 """
 
 from tapegrad import _core
+from tapegrad.autograd import forward_ad
 from tapegrad._core import Tensor
 from tapegrad._grad_mode import enable_grad, no_grad
-from tapegrad._tensor import ones_like, zeros_like
+from tapegrad._core import ones_like, zeros_like
 
 
 def _as_tuple(x, arg, fn):
@@ -32,6 +33,10 @@ def _prepare(inputs, create_graph):
         else:
             out.append(t.detach().requires_grad_(t.dtype.is_floating_point))
     return tuple(out)
+
+
+def _fresh_leaf(t):
+    return t.detach().requires_grad_(t.dtype.is_floating_point)
 
 
 def _finish(ts, create_graph):
@@ -102,17 +107,16 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     if len(v) != len(inputs):
         raise RuntimeError(f"jvp: v has {len(v)} tensors but there are {len(inputs)} inputs")
     _check_v(v, inputs, "jvp")
-    previous = _core._set_forward_ad(True)
-    try:
-        with enable_grad() if create_graph else no_grad():
-            duals = tuple(_core._make_dual(i if create_graph else i.detach(), t)
-                          for i, t in zip(inputs, v))
-            out = func(*duals)
-    finally:
-        _core._set_forward_ad(previous)
-    out_tuple, outs = _as_tuple(out, "outputs of the function", "jvp")
-    tangents = tuple(_core._tangent(o) if _core._tangent(o) is not None else zeros_like(o)
-                     for o in outs)
+    with forward_ad.dual_level() as level:
+        # inputs require grad inside func, as torch.autograd.functional.jvp's, so
+        # that func may differentiate (forward over reverse); without
+        # create_graph they are fresh leaves, cut from the caller's graph
+        duals = tuple(forward_ad.make_dual(i if create_graph else _fresh_leaf(i), t, level=level)
+                      for i, t in zip(inputs, v))
+        out = func(*duals)
+        out_tuple, outs = _as_tuple(out, "outputs of the function", "jvp")
+        unpacked = [forward_ad.unpack_dual(o, level=level) for o in outs]
+    tangents = tuple(zeros_like(o) if t is None else t for o, (_, t) in zip(outs, unpacked))
     values = tuple(o if create_graph else o.detach() for o in outs)
     tangents = _finish(tangents, create_graph)
     return (values if out_tuple else values[0]), (tangents if out_tuple else tangents[0])
@@ -221,7 +225,7 @@ def _stack(ts):
 
 
 def zeros_like_shape(shape, dtype):
-    return _core._zeros(list(shape), dtype)
+    return _core.zeros(list(shape), dtype=dtype)
 
 
 __all__ = ["vjp", "jvp", "hvp", "jacobian", "hessian"]

@@ -3,7 +3,7 @@
 import math
 
 from tapegrad import _core
-from tapegrad._tensor import arange
+from tapegrad._core import arange
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -25,19 +25,18 @@ def linear(input, weight, bias=None):
     >>> F.linear(tg.ones(4, 3), tg.ones(2, 3)).shape
     (4, 2)
     """
-    if input.ndim == 2 and weight.ndim == 2:
-        out = _core._mm(input, weight, False, True)
-    elif input.ndim >= 1 and weight.ndim == 2:
-        lead = input.shape[:-1]
-        out = _core._mm(input.reshape(-1, input.shape[-1]), weight, False, True)
-        out = out.reshape(*lead, weight.shape[0])
-    else:
-        out = _core.matmul(input, weight.T if weight.ndim == 2 else weight)
+    # weight.t() is a view: the product reads it with a transpose flag
+    out = _core.matmul(input, weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 
 
 def relu(input, inplace=False):
-    return input.relu()
+    """max(input, 0); with inplace=True the input itself is overwritten (and recorded).
+
+    >>> F.relu(tg.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+    return input.relu_() if inplace else input.relu()
 
 
 def sigmoid(input):
@@ -52,12 +51,12 @@ def softplus(input, beta=1.0, threshold=20.0):
     return _core.softplus(input, beta, threshold)
 
 
-def softmax(input, dim):
-    return _core.softmax(input, dim)
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _core.softmax(input, dim, dtype)
 
 
-def log_softmax(input, dim):
-    return _core.log_softmax(input, dim)
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _core.log_softmax(input, dim, dtype)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -68,7 +67,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return input * _core._dropout_mask(list(input.shape), float(p), input.dtype)
+    mask = _core._dropout_mask(list(input.shape), float(p), input.dtype)
+    return input.mul_(mask) if inplace else input * mask
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

@@ -15,7 +15,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            from tapegrad._tensor import empty
+            from tapegrad._core import empty
 
             data = empty(0)
         super().__init__(data.detach())

@@ -7,7 +7,7 @@ exist so that tests can hold the kernels to them (``fused=False`` selects them).
 
 import math
 
-from tapegrad._tensor import maximum
+from tapegrad._core import maximum
 
 
 def _assign(t, value):

@@ -1,7 +1,8 @@
 """Shared pieces of the first-order optimizers: lazy state and kernel dispatch."""
 
 from tapegrad import _core
-from tapegrad._tensor import tensor, zeros_like
+from tapegrad._core import zeros_like
+from tapegrad._tensor import tensor
 from tapegrad.optim.optimizer import Optimizer
 
 

@@ -30,6 +30,6 @@ class Adadelta(_fused.FusedOptimizer):
         args = dict(lr=g["lr"], rho=g["rho"], eps=g["eps"], weight_decay=g["weight_decay"],
                     maximize=g["maximize"])
         if self._fused:
-            _fused.core._adadelta_step(params, grads, sq, acc, *args.values())
+            _fused.core._adadelta_step(params, grads, sq, acc, **args)
         else:
             _functional.adadelta(params, grads, sq, acc, **args)

@@ -33,6 +33,6 @@ class Adagrad(_fused.FusedOptimizer):
         args = dict(lr=g["lr"], lr_decay=g["lr_decay"], weight_decay=g["weight_decay"],
                     eps=g["eps"], maximize=g["maximize"])
         if self._fused:
-            _fused.core._adagrad_step(params, grads, sums, steps, *args.values())
+            _fused.core._adagrad_step(params, grads, sums, steps, **args)
         else:
             _functional.adagrad(params, grads, sums, steps, **args)

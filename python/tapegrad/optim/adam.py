@@ -1,6 +1,6 @@
 """Adam (L2 weight decay) and AdamW (decoupled weight decay), fused."""
 
-from tapegrad._tensor import zeros_like
+from tapegrad._core import zeros_like
 from tapegrad.optim import _functional, _fused
 
 
@@ -47,7 +47,7 @@ class Adam(_fused.FusedOptimizer):
         args = dict(lr=g["lr"], beta1=b1, beta2=b2, eps=g["eps"], weight_decay=g["weight_decay"],
                     amsgrad=g["amsgrad"], decoupled=self._decoupled, maximize=g["maximize"])
         if self._fused:
-            _fused.core._adam_step(params, *lists, steps, *args.values())
+            _fused.core._adam_step(params, *lists, steps, **args)
         else:
             _functional.adam(params, *lists, steps, **args)
 

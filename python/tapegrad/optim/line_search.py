@@ -14,8 +14,8 @@ import math
 from tapegrad._core import Tensor
 from tapegrad._core import dtype as _dtype
 from tapegrad._grad_mode import enable_grad, no_grad
-from tapegrad._tensor import cat, zeros
-from tapegrad._tensor import dot as _dot
+from tapegrad._core import cat, zeros
+from tapegrad._core import dot as _dot
 from tapegrad.optim.optimizer import Optimizer
 
 _FLOAT64 = _dtype.float64

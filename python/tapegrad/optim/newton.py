@@ -6,7 +6,7 @@ import math
 from tapegrad import autograd
 from tapegrad._core import Tensor
 from tapegrad._grad_mode import enable_grad, no_grad
-from tapegrad._tensor import zeros, zeros_like
+from tapegrad._core import zeros, zeros_like
 from tapegrad.optim.line_search import (
     add_flat,
     dot,

@@ -1,6 +1,6 @@
 """RMSprop (fused)."""
 
-from tapegrad._tensor import zeros_like
+from tapegrad._core import zeros_like
 from tapegrad.optim import _functional, _fused
 
 
@@ -40,6 +40,6 @@ class RMSprop(_fused.FusedOptimizer):
         args = dict(lr=g["lr"], alpha=g["alpha"], eps=g["eps"], weight_decay=g["weight_decay"],
                     momentum=g["momentum"], centered=g["centered"], maximize=g["maximize"])
         if self._fused:
-            _fused.core._rmsprop_step(params, grads, sq, ga, bufs, *args.values())
+            _fused.core._rmsprop_step(params, grads, sq, ga, bufs, **args)
         else:
             _functional.rmsprop(params, grads, sq, ga, bufs, **args)

@@ -44,6 +44,6 @@ class SGD(_fused.FusedOptimizer):
                     weight_decay=g["weight_decay"], nesterov=g["nesterov"],
                     maximize=g["maximize"])
         if self._fused:
-            _fused.core._sgd_step(params, grads, bufs, fresh, *args.values())
+            _fused.core._sgd_step(params, grads, bufs, fresh, **args)
         else:
             _functional.sgd(params, grads, bufs, fresh, **args)

@@ -12,7 +12,8 @@ import numbers
 import numpy as np
 
 from tapegrad._core import Tensor, dtype
-from tapegrad._tensor import rand, stack, tensor
+from tapegrad._core import rand, stack
+from tapegrad._tensor import tensor
 
 __all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]
 

@@ -3,7 +3,8 @@
 import math
 from collections import OrderedDict
 
-from tapegrad import _tensor
+from tapegrad import _core
+from tapegrad._tensor import tensor
 from tapegrad.nn import functional as F
 from tapegrad.nn import init
 from tapegrad.nn.modules.module import Module
@@ -34,9 +35,9 @@ class Linear(Module):
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(_tensor.empty(out_features, in_features, dtype=dtype))
+        self.weight = Parameter(_core.empty(out_features, in_features, dtype=dtype))
         if bias:
-            self.bias = Parameter(_tensor.empty(out_features, dtype=dtype))
+            self.bias = Parameter(_core.empty(out_features, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -126,15 +127,15 @@ class BatchNorm1d(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(_tensor.ones(num_features, dtype=dtype))
-            self.bias = Parameter(_tensor.zeros(num_features, dtype=dtype))
+            self.weight = Parameter(_core.ones(num_features, dtype=dtype))
+            self.bias = Parameter(_core.zeros(num_features, dtype=dtype))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", _tensor.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", _tensor.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", _tensor.tensor(0))
+            self.register_buffer("running_mean", _core.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", _core.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

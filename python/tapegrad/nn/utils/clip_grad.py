@@ -4,7 +4,8 @@ import math
 
 from tapegrad._core import Tensor
 from tapegrad._grad_mode import no_grad
-from tapegrad._tensor import norm, stack, tensor
+from tapegrad._core import norm, stack
+from tapegrad._tensor import tensor
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,

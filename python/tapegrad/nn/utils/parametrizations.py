@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from tapegrad import _core
-from tapegrad._tensor import matrix_exp, softplus, zeros
+from tapegrad._core import matrix_exp, softplus, zeros
 from tapegrad.nn.modules.module import Module
 from tapegrad.nn.utils.parametrize import register_parametrization
 
