@@ -101,9 +101,10 @@ void bind_autograd(py::module_& m) {
   tensor_cls
       .def_property_readonly("grad_fn", [](const Tensor& t) { return autograd_fn(t); })
       .def("_backward",
-           [](const Tensor& t, const Tensor& gradient, bool retain_graph, bool create_graph) {
+           [](const Tensor& t, py::handle gradient, bool retain_graph, bool create_graph) {
+             Tensor g = gradient.is_none() ? nullptr : as_tensor(gradient.ptr());
              py::gil_scoped_release release;
-             backward({t}, {gradient}, retain_graph, create_graph);
+             backward({t}, {g}, retain_graph, create_graph);
            })
       .def("register_hook",
            [](const Tensor& t, py::function fn) {
@@ -216,7 +217,8 @@ void bind_autograd(py::module_& m) {
       for (size_t i = 0; i < save.size(); ++i)
         saved.append(save[i] ? py::cast(node.output(uint32_t(i))) : py::none());
       py::object result = callable.get()(grads, saved);
-      Grads out = to_tensor_list(result, name.c_str());
+      auto list = to_tensor_list(result, name.c_str());
+      Grads out(list.begin(), list.end());
       if (out.size() != n_inputs)
         throw RuntimeError("function " + name + " returned an incorrect number of gradients "
                            "(expected " + std::to_string(n_inputs) + ", got " +

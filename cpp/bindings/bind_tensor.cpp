@@ -269,7 +269,7 @@ Tensor tensor_from_array(py::handle obj) {
   return from_numpy(arr, std::nullopt, true);
 }
 
-py::tuple shape_tuple(const std::vector<int64_t>& s) {
+py::tuple shape_tuple(const Shape& s) {
   py::tuple t(s.size());
   for (size_t i = 0; i < s.size(); ++i) t[i] = py::int_(s[i]);
   return t;

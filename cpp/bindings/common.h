@@ -25,7 +25,12 @@ extern PyTypeObject* tensor_type;
 inline bool is_tensor(PyObject* obj) {
   return Py_TYPE(obj) == tensor_type || PyType_IsSubtype(Py_TYPE(obj), tensor_type);
 }
-inline Tensor as_tensor(PyObject* obj) { return py::handle(obj).cast<Tensor>(); }
+// The tensor a Python Tensor holds (obj must be one): read from the pybind11
+// instance's holder directly, the hot path of every op call.
+inline const Tensor& as_tensor(PyObject* obj) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(obj);
+  return inst->get_value_and_holder().template holder<Tensor>();
+}
 
 // A Python number (bool, int, float or NumPy scalar) as a Scalar; false when
 // obj is not one. Ints beyond int64 raise RuntimeError, as PyTorch.
@@ -35,7 +40,7 @@ Tensor tensor_from_array(py::handle obj);
 // A Python int (or an object with __index__, not a bool); false otherwise.
 bool to_int(PyObject* obj, int64_t& out);
 
-py::tuple shape_tuple(const std::vector<int64_t>& s);
+py::tuple shape_tuple(const Shape& s);
 
 // A Python callable kept by the core (hooks, Function backwards): its
 // reference is dropped with the GIL held, whichever thread frees it.

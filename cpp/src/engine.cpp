@@ -9,43 +9,92 @@ namespace tapegrad {
 
 namespace {
 
-// Every node reachable from the roots, in an order where a node comes before
-// all the nodes it feeds gradients to (Kahn's algorithm on the reversed tape),
-// and each node's place in that order. The counts live here, not in the
-// nodes, so that threads may walk one retained graph at the same time.
-// Iterative: deep graphs must not exhaust the C++ stack.
+// Node* → slot, by open addressing: the walk's bookkeeping without a heap
+// allocation per node.
+class NodeSlots {
+ public:
+  // The slot of n, and whether it was added now (as `next`).
+  std::pair<uint32_t, bool> insert(Node* n, uint32_t next) {
+    if ((count_ + 1) * 2 > keys_.size()) grow();
+    size_t i = locate(n);
+    if (keys_[i] == n) return {slots_[i], false};
+    keys_[i] = n;
+    slots_[i] = next;
+    ++count_;
+    return {next, true};
+  }
+  uint32_t at(Node* n) const { return slots_[locate(n)]; }
+  bool contains(Node* n) const { return !keys_.empty() && keys_[locate(n)] == n; }
+
+ private:
+  size_t locate(Node* n) const {
+    const size_t mask = keys_.size() - 1;
+    size_t i = (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull >> 20 & mask;
+    while (keys_[i] && keys_[i] != n) i = (i + 1) & mask;
+    return i;
+  }
+  void grow() {
+    std::vector<Node*> keys = std::move(keys_);
+    std::vector<uint32_t> slots = std::move(slots_);
+    keys_.assign(std::max<size_t>(16, keys.size() * 2), nullptr);
+    slots_.assign(keys_.size(), 0);
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (keys[i]) {
+        size_t j = locate(keys[i]);
+        keys_[j] = keys[i];
+        slots_[j] = slots[i];
+      }
+  }
+  std::vector<Node*> keys_;
+  std::vector<uint32_t> slots_;
+  size_t count_ = 0;
+};
+
+// Every node reachable from the roots (by slot), and an order of the slots
+// where a node comes before all the nodes it feeds gradients to (Kahn's
+// algorithm on the reversed tape). The counts live here, not in the nodes, so
+// that threads may walk one retained graph at the same time. Iterative: deep
+// graphs must not exhaust the C++ stack.
 struct Walk {
-  std::vector<Node*> order;
-  std::unordered_map<Node*, size_t> position;
+  NodeSlots slots;
+  std::vector<Node*> nodes;     // by slot
+  std::vector<uint32_t> order;  // slots
 };
 
 Walk topological_order(const std::vector<Node*>& roots) {
-  std::unordered_map<Node*, int> dependencies;
-  std::vector<Node*> stack, seen_nodes;
-  for (Node* r : roots)
-    if (dependencies.emplace(r, 0).second) stack.push_back(r);
-  while (!stack.empty()) {
-    Node* n = stack.back();
-    stack.pop_back();
-    seen_nodes.push_back(n);
-    for (Edge& e : n->edges)
-      if (e.fn && dependencies.emplace(e.fn.get(), 0).second) stack.push_back(e.fn.get());
-  }
-  for (Node* n : seen_nodes)
-    for (Edge& e : n->edges)
-      if (e.fn) dependencies[e.fn.get()]++;
   Walk walk;
-  walk.order.reserve(seen_nodes.size());
-  std::vector<Node*> ready;
-  for (Node* n : seen_nodes)
-    if (dependencies[n] == 0) ready.push_back(n);
-  while (!ready.empty()) {
-    Node* n = ready.back();
-    ready.pop_back();
-    walk.position[n] = walk.order.size();
-    walk.order.push_back(n);
+  std::vector<uint32_t> stack;
+  auto visit = [&](Node* n) {
+    auto [slot, added] = walk.slots.insert(n, uint32_t(walk.nodes.size()));
+    if (added) {
+      walk.nodes.push_back(n);
+      stack.push_back(slot);
+    }
+  };
+  for (Node* r : roots) visit(r);
+  while (!stack.empty()) {
+    Node* n = walk.nodes[stack.back()];
+    stack.pop_back();
     for (Edge& e : n->edges)
-      if (e.fn && --dependencies[e.fn.get()] == 0) ready.push_back(e.fn.get());
+      if (e.fn) visit(e.fn.get());
+  }
+  std::vector<int> dependencies(walk.nodes.size(), 0);
+  for (Node* n : walk.nodes)
+    for (Edge& e : n->edges)
+      if (e.fn) dependencies[walk.slots.at(e.fn.get())]++;
+  walk.order.reserve(walk.nodes.size());
+  std::vector<uint32_t> ready;
+  for (uint32_t s = 0; s < walk.nodes.size(); ++s)
+    if (dependencies[s] == 0) ready.push_back(s);
+  while (!ready.empty()) {
+    uint32_t s = ready.back();
+    ready.pop_back();
+    walk.order.push_back(s);
+    for (Edge& e : walk.nodes[s]->edges)
+      if (e.fn) {
+        uint32_t t = walk.slots.at(e.fn.get());
+        if (--dependencies[t] == 0) ready.push_back(t);
+      }
   }
   return walk;
 }
@@ -80,7 +129,7 @@ Tensor own_grad(const Tensor& g, bool create_graph) {
 
 // Targets of tg.autograd.grad: leaves by their impl, non-leaves by (node, output).
 struct Capture {
-  std::unordered_map<TensorImpl*, size_t> leaves;
+  std::unordered_map<TensorImpl*, std::vector<size_t>> leaves;  // an input may repeat
   std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> nodes;
   std::vector<Tensor> results;
 };
@@ -99,7 +148,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
     if (capture) {
       auto it = capture->leaves.find(leaf.get());
       if (it != capture->leaves.end())
-        capture->results[it->second] = accumulate(capture->results[it->second], g);
+        for (size_t slot : it->second) capture->results[slot] = accumulate(capture->results[slot], g);
       return;
     }
     if (g->dtype != leaf->dtype) g = to_dtype(g, leaf->dtype);
@@ -132,34 +181,36 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   for (auto& [edge, g] : roots)
     if (edge.fn) root_nodes.push_back(edge.fn.get());
   Walk walk = topological_order(root_nodes);
-  const std::vector<Node*>& order = walk.order;
+  const size_t count = walk.nodes.size();
 
-  // With capture, only nodes on a path to a captured input run.
   // needed: the node's gradient is captured or leads to a captured input;
-  // run_rule: only the latter.
-  std::vector<char> needed(order.size(), 1), run_rule(order.size(), 1);
+  // run_rule: only the latter (by slot).
+  std::vector<char> needed(count, 1), run_rule(count, 1);
   if (capture) {
-    for (size_t k = order.size(); k-- > 0;) {
-      Node* n = order[k];
+    for (size_t k = walk.order.size(); k-- > 0;) {
+      const uint32_t s = walk.order[k];
+      Node* n = walk.nodes[s];
       bool leads = false;
       for (const Edge& e : n->edges) {
         if (leads) break;
         if (e.fn)
-          leads = needed[walk.position[e.fn.get()]];
+          leads = needed[walk.slots.at(e.fn.get())];
         else if (e.leaf)
           leads = capture->leaves.count(e.leaf.get()) > 0;
       }
-      run_rule[k] = leads;
-      needed[k] = leads || capture->nodes.count(n) > 0;
+      run_rule[s] = leads;
+      needed[s] = leads || capture->nodes.count(n) > 0;
     }
   }
 
-  // the gradients arriving at each output of each node, by position in the order
-  std::vector<Grads> pending(order.size());
+  // the gradients arriving at each output of each node: node s's outputs
+  // are at first[s] ...
+  std::vector<size_t> first(count + 1, 0);
+  for (size_t s = 0; s < count; ++s) first[s + 1] = first[s] + walk.nodes[s]->num_outputs;
+  std::vector<Tensor> pending(first[count]);
   auto add_pending = [&](Node* n, uint32_t nr, const Tensor& g) {
-    Grads& slots = pending[walk.position[n]];
-    if (slots.size() < n->num_outputs) slots.resize(n->num_outputs);
-    slots[nr] = accumulate(slots[nr], g);
+    Tensor& slot = pending[first[walk.slots.at(n)] + nr];
+    slot = accumulate(slot, g);
   };
   for (auto& [edge, g] : roots) {
     if (edge.fn)
@@ -169,15 +220,19 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   }
   // Keep nodes alive while walking even if a rule drops the last reference.
   std::vector<std::shared_ptr<Node>> keep;
-  keep.reserve(order.size());
-  for (Node* n : order) keep.push_back(n->shared_from_this());
+  keep.reserve(count);
+  for (Node* n : walk.nodes) keep.push_back(n->shared_from_this());
 
-  for (size_t k = 0; k < order.size(); ++k) {
-    Node* n = order[k];
-    Grads gs = std::move(pending[k]);
+  Grads gs;
+  for (uint32_t s : walk.order) {
+    Node* n = walk.nodes[s];
+    gs.clear();
     bool any = false;
-    for (const Tensor& g : gs) any = any || g;
-    if (!any || !needed[k]) {
+    for (size_t i = first[s]; i < first[s + 1]; ++i) {
+      any = any || pending[i];
+      gs.push_back(std::move(pending[i]));
+    }
+    if (!any || !needed[s]) {
       if (!retain_graph && !capture) n->release();
       continue;
     }
@@ -195,7 +250,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
           if (nr < gs.size() && gs[nr])
             capture->results[slot] = accumulate(capture->results[slot], gs[nr]);
     }
-    if (!run_rule[k]) continue;
+    if (!run_rule[s]) continue;
     if (n->released || !n->rule)
       throw RuntimeError(n->display_name() +
                          ": trying to backward through the graph a second time (or directly "
@@ -203,9 +258,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
                          "intermediate values of the graph are freed when you call "
                          ".backward() or autograd.grad(). Specify retain_graph=True if you "
                          "need to backward through the graph a second time.");
-    gs.resize(n->num_outputs);
     Grads grads = n->rule(*n, gs);
-    gs.clear();
     for (size_t i = 0; i < n->edges.size() && i < grads.size(); ++i) {
       Edge& e = n->edges[i];
       if (!e.active() || !grads[i]) continue;
@@ -240,7 +293,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     if (e.fn)
       capture.nodes[e.fn.get()].emplace_back(e.input_nr, i);
     else
-      capture.leaves[t.get()] = i;
+      capture.leaves[t.get()].push_back(i);
   }
   run(outputs, grad_outputs, retain_graph, create_graph, &capture);
   for (size_t i = 0; i < inputs.size(); ++i)

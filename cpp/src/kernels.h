@@ -198,7 +198,7 @@ class StridedWalk {
     if (empty_ || begin >= end) return;
     const size_t outer = sizes_.size() - 1;
     std::array<int64_t, N> off{};
-    std::vector<int64_t> idx(outer, 0);
+    Shape idx(outer, 0);
     // the multi-index of row `begin`
     int64_t rest = begin;
     for (size_t d = outer; d-- > 0;) {

@@ -57,41 +57,50 @@ NodeExtras& Node::ensure_extras() {
 namespace {
 // Nodes reach earlier nodes through their edges and through the tensors
 // their rules saved. Destroying a long chain recursively would exhaust the
-// stack, so a dying node hands what it owns to this list, and the outermost
-// destructor frees the list in a loop.
+// stack, so past a depth a dying node hands what it owns to this list, and
+// the outermost destructor frees the list in a loop.
+constexpr int kMaxDestroyDepth = 256;
 struct Graveyard {
   std::vector<std::shared_ptr<Node>> nodes;
   std::vector<Node::Rule> rules;
   std::vector<Tensor> tensors;
-  bool draining = false;
+  int depth = 0;
 };
 thread_local Graveyard graveyard;
 }  // namespace
 
 Node::~Node() {
   Graveyard& g = graveyard;
-  for (Edge& e : edges) {
-    if (e.fn) g.nodes.push_back(std::move(e.fn));
-    if (e.leaf) g.tensors.push_back(std::move(e.leaf));
+  if (g.depth >= kMaxDestroyDepth) {
+    for (Edge& e : edges) {
+      if (e.fn) g.nodes.push_back(std::move(e.fn));
+      if (e.leaf) g.tensors.push_back(std::move(e.leaf));
+    }
+    if (rule) g.rules.push_back(std::move(rule));
+    for (Tensor& t : saved_outputs)
+      if (t) g.tensors.push_back(std::move(t));
+    return;
   }
-  if (rule) g.rules.push_back(std::move(rule));
-  for (Tensor& t : saved_outputs)
-    if (t) g.tensors.push_back(std::move(t));
-  if (g.draining) return;
-  g.draining = true;
-  while (!g.nodes.empty() || !g.rules.empty() || !g.tensors.empty()) {
-    if (!g.nodes.empty()) {
-      std::shared_ptr<Node> n = std::move(g.nodes.back());
-      g.nodes.pop_back();
-    } else if (!g.rules.empty()) {
-      Rule r = std::move(g.rules.back());
-      g.rules.pop_back();
-    } else {
-      Tensor t = std::move(g.tensors.back());
-      g.tensors.pop_back();
+  ++g.depth;
+  edges.clear();
+  rule = nullptr;
+  saved_outputs.clear();
+  extras.reset();
+  if (g.depth == 1) {
+    while (!g.nodes.empty() || !g.rules.empty() || !g.tensors.empty()) {
+      if (!g.nodes.empty()) {
+        std::shared_ptr<Node> n = std::move(g.nodes.back());
+        g.nodes.pop_back();
+      } else if (!g.rules.empty()) {
+        Rule r = std::move(g.rules.back());
+        g.rules.pop_back();
+      } else {
+        Tensor t = std::move(g.tensors.back());
+        g.tensors.pop_back();
+      }
     }
   }
-  g.draining = false;
+  --g.depth;
 }
 
 Tensor Node::output(uint32_t nr) {
@@ -377,50 +386,59 @@ bool can_cast(DType from, DType to) {
 }
 }  // namespace
 
-Tensor commit_inplace(const Tensor& self, const Tensor& result, const char* op, bool check_cast) {
+Tensor commit_inplace(const Tensor& self, const Tensor& result, const char* op, bool copy) {
   check_defined(self, op);
   check_defined(result, op);
-  if (check_cast && !can_cast(result->dtype, self->dtype))
+  if (!copy && !can_cast(result->dtype, self->dtype))
     throw RuntimeError(std::string(op) + ": result type " + dtype_name(result->dtype) +
                        " can't be cast to the desired output type " + dtype_name(self->dtype));
   Shape shape = broadcast_shapes(result->shape, self->shape, op);
   if (shape != self->shape)
     throw RuntimeError(std::string(op) + ": output with shape " + shape_str(self->shape) +
                        " doesn't match the broadcast shape " + shape_str(shape));
-  bool graph = result->requires_grad && grad_enabled();
+  const Tensor base = self->view_base;
+  const bool history = self->requires_grad || (base && base->requires_grad);
+  const bool graph = grad_enabled() && (result->requires_grad || history);
   Tensor value = result;
   if (graph || has_tangents(result)) value = to_dtype(broadcast_to(result, self->shape), self->dtype);
-  graph = graph && value->requires_grad;  // a cast to an integer dtype ends the graph
+  // the old history, before self changes
+  Edge old = graph && !base ? autograd_edge(self) : Edge();
   if (value->storage != self->storage || value->offset != self->offset ||
       value->strides != self->strides)
     copy_into(self, value->storage == self->storage ? copy_data(value) : value);
   self->bump_version();
-  if (graph) {
-    if (self->view_base) {
-      // The base's new history: outside the view, the old base; inside, the
-      // result (PyTorch's CopySlices). The view reads it back lazily.
-      const Tensor base = self->view_base;
-      ViewGeometry geo = geometry_of(self);
-      auto node = make_node("CopySlices", {&base, &value});
-      node->rule = [geo](Node&, const Grads& g) -> Grads {
-        auto region = [&](const Tensor& t) {
-          return as_strided_gather(t, geo.base_shape, geo.base_strides, geo.base_offset, geo.shape,
-                                   geo.strides, geo.offset);
-        };
-        Tensor inside = region(g[0]);
-        Tensor outside =
-            sub(g[0], as_strided_scatter(inside, geo.base_shape, geo.base_strides, geo.base_offset,
-                                         geo.shape, geo.strides, geo.offset));
-        return {outside, inside};
+  if (graph && base) {
+    // The base's new history: outside the view, the old base; inside, the
+    // result (PyTorch's CopySlices). The view reads it back lazily.
+    ViewGeometry geo = geometry_of(self);
+    auto node = make_node("CopySlices", {&base, &value});
+    node->rule = [geo](Node&, const Grads& g) -> Grads {
+      auto region = [&](const Tensor& t) {
+        return as_strided_gather(t, geo.base_shape, geo.base_strides, geo.base_offset, geo.shape,
+                                 geo.strides, geo.offset);
       };
-      attach(base, node, false);
-      self->requires_grad = true;
-      rebuild_view_fn(self);
-    } else {
-      self->grad_fn = autograd_fn(value);
-      self->output_nr = value->output_nr;
-      self->requires_grad = true;
-    }
+      Tensor inside = region(g[0]);
+      Tensor outside =
+          sub(g[0], as_strided_scatter(inside, geo.base_shape, geo.base_strides, geo.base_offset,
+                                       geo.shape, geo.strides, geo.offset));
+      return {outside, inside};
+    };
+    attach(base, node, false);
+    self->requires_grad = true;
+    rebuild_view_fn(self);
+  } else if (graph && value->requires_grad && !copy) {
+    self->grad_fn = autograd_fn(value);
+    self->output_nr = value->output_nr;
+    self->requires_grad = true;
+  } else if (graph) {
+    // a copy: the old values get no gradient (zeros, as PyTorch), the new
+    // ones pass it on to where they came from
+    auto node = std::make_shared<Node>("CopyBackwards");
+    node->edges = {old, autograd_edge(value)};
+    node->rule = [](Node& n, const Grads& g) -> Grads {
+      return {n.needs_grad(0) ? zeros(g[0]->shape, g[0]->dtype) : nullptr, g[0]};
+    };
+    attach(self, node, false);
   }
   for (size_t k = 0; k < forward_levels(); ++k)
     if (Tensor t = tangent_at(value, k)) set_tangent(self, k, t);

@@ -157,11 +157,12 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op, bool scalar_ok) {
 // ---- storage and tensors --------------------------------------------------------
 
 Storage::Storage(size_t n) : nbytes(n) {
-  // Round up so every buffer is a whole number of 64-byte lines; a zero-size
-  // tensor still gets a valid pointer.
-  size_t rounded = ((n + 63) / 64) * 64;
-  if (rounded == 0) rounded = 64;
-  data = std::aligned_alloc(64, rounded);
+  if (n <= sizeof(small)) {
+    data = small;
+    return;
+  }
+  // Round up so every buffer is a whole number of 64-byte lines.
+  data = std::aligned_alloc(64, ((n + 63) / 64) * 64);
   if (!data) throw std::bad_alloc();
 }
 
@@ -171,7 +172,7 @@ Storage::Storage(void* d, size_t n, std::function<void(void*)> r)
 Storage::~Storage() {
   if (release)
     release(data);
-  else
+  else if (data != small)
     std::free(data);
 }
 

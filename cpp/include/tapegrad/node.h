@@ -12,7 +12,7 @@
 
 namespace tapegrad {
 
-using Grads = std::vector<Tensor>;  // one per input (or output); null = none / zero
+using Grads = SmallVector<Tensor, 4>;  // one per input (or output); null = none / zero
 
 // Where the gradient of one input goes: to output `input_nr` of the node that
 // produced it, or, for a leaf that requires grad, into that leaf's .grad.

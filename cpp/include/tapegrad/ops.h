@@ -13,7 +13,7 @@
 
 namespace tapegrad {
 
-using Dims = std::vector<int64_t>;
+using Dims = Shape;
 using OptDims = std::optional<Dims>;
 
 // ---- dtype and copies (shape.cpp) ----------------------------------------------------
@@ -100,7 +100,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t 
 Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2);
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim);
 Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
-std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim);
+std::vector<Tensor> split(const Tensor& x, const Shape& sizes, int64_t dim);
 // The adjoint pair behind views written in place: gather reads the view
 // region (geometry in the base's storage) out of a tensor shaped like the
 // base; scatter writes a view-shaped tensor into zeros shaped like the base.

@@ -151,8 +151,9 @@ Tensor inplace_input(const Tensor& self, bool recording);
 // Writes `result` (broadcast and cast to self's shape and dtype) into self,
 // bumps its version and rebases its autograd history on result's: a view's
 // base gets a CopySlices node, as in PyTorch. Returns self. Arithmetic
-// refuses a result that self's dtype cannot hold (check_cast); copies cast.
+// refuses a result that self's dtype cannot hold; a copy (copy_, fill_,
+// setitem) casts, and its old values get a zero gradient.
 Tensor commit_inplace(const Tensor& self, const Tensor& result, const char* op,
-                      bool check_cast = true);
+                      bool copy = false);
 
 }  // namespace tapegrad

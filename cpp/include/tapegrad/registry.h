@@ -48,7 +48,7 @@ struct Value {
   tapegrad::Tensor tensor;
   tapegrad::Scalar scalar;
   std::string str;
-  std::vector<int64_t> ints;
+  Shape ints;
   std::vector<tapegrad::Tensor> tensors;
   tapegrad::DType dtype = tapegrad::DType::float32;
 
@@ -60,7 +60,7 @@ struct Value {
   double to_double() const { return scalar.to_double(); }
   bool to_bool() const { return scalar.i != 0 || scalar.d != 0; }
 };
-using Args = std::vector<Value>;
+using Args = SmallVector<Value, 6>;
 
 enum class ArgType : uint8_t {
   Tensor,
@@ -124,7 +124,7 @@ template <class T>
 struct FromValue;
 template <>
 struct FromValue<Tensor> {
-  static Tensor get(Value& v) { return v.tensor; }
+  static Tensor get(Value& v) { return std::move(v.tensor); }
 };
 template <>
 struct FromValue<Scalar> {
@@ -177,12 +177,12 @@ struct FromValue<std::optional<std::string>> {
   }
 };
 template <>
-struct FromValue<std::vector<int64_t>> {
-  static std::vector<int64_t> get(Value& v) { return std::move(v.ints); }
+struct FromValue<Shape> {
+  static Shape get(Value& v) { return std::move(v.ints); }
 };
 template <>
-struct FromValue<std::optional<std::vector<int64_t>>> {
-  static std::optional<std::vector<int64_t>> get(Value& v) {
+struct FromValue<std::optional<Shape>> {
+  static std::optional<Shape> get(Value& v) {
     if (v.is_none()) return std::nullopt;
     return std::move(v.ints);
   }

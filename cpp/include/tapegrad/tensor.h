@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tapegrad/small_vector.h"
+
 namespace tapegrad {
 
 // Typed errors; the bindings map them to Python exceptions:
@@ -52,8 +54,8 @@ void set_default_dtype(DType dt);
 
 // ---- shapes -------------------------------------------------------------------
 
-using Shape = std::vector<int64_t>;
-using Strides = std::vector<int64_t>;  // in elements
+using Shape = SmallVector<int64_t, 6>;
+using Strides = Shape;  // in elements
 std::string shape_str(const Shape& s);
 // The element count, checked: negative sizes are a ValueError and counts
 // past 2^60 a RuntimeError, before anything is allocated.
@@ -97,6 +99,10 @@ struct Storage {
   size_t nbytes = 0;
   std::function<void(void*)> release;  // empty for owned buffers
   std::atomic<uint32_t> version{0};
+  // Up to 64 bytes (a scalar, a short vector) live here, in the Storage's own
+  // allocation: small tensors cost one allocation less. (16-byte alignment:
+  // over-aligned types would make every Storage allocation an aligned one.)
+  alignas(16) unsigned char small[64];
   explicit Storage(size_t nbytes);  // allocates, throws std::bad_alloc
   Storage(void* data, size_t nbytes, std::function<void(void*)> release);
   ~Storage();

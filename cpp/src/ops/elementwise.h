@@ -124,12 +124,18 @@ Tensor binary_rule(const char* name, const Tensor& a, const Tensor& b, const Ten
       [&] {
         Saved sa = (saves & kInput) ? Saved(a) : Saved();
         Saved sb = (saves & kOther) ? Saved(b) : Saved();
-        return [sa, sb, shape_a = a->shape, shape_b = b->shape, da, db](
-                   Node& n, const Tensor& g) -> Grads {
+        // shapes are kept only for operands that were broadcast
+        std::optional<Shape> shape_a, shape_b;
+        if (a->shape != out->shape) shape_a = a->shape;
+        if (b->shape != out->shape) shape_b = b->shape;
+        return [sa, sb, shape_a, shape_b, da, db](Node& n, const Tensor& g) -> Grads {
           Tensor A = sa ? sa.get() : nullptr, B = sb ? sb.get() : nullptr;
           Tensor Y = n.has_saved_output() ? n.output() : nullptr;
-          return {n.needs_grad(0) ? sum_to(da(g, A, B, Y), shape_a) : nullptr,
-                  n.needs_grad(1) ? sum_to(db(g, A, B, Y), shape_b) : nullptr};
+          auto unbroadcast = [](const Tensor& t, const std::optional<Shape>& s) {
+            return s ? sum_to(t, *s) : t;
+          };
+          return {n.needs_grad(0) ? unbroadcast(da(g, A, B, Y), shape_a) : nullptr,
+                  n.needs_grad(1) ? unbroadcast(db(g, A, B, Y), shape_b) : nullptr};
         };
       },
       (saves & kOutput) != 0);

@@ -220,7 +220,7 @@ namespace {
 // index dims go in the result (PyTorch: in place when the indexed dims are
 // adjacent, else first).
 struct IndexPlan {
-  std::vector<int64_t> dims;  // indexed dims of x, in order
+  Dims dims;  // indexed dims of x, in order
   Shape index_shape;
   std::vector<int64_t> rows;  // per index position: the row of x's indexed dims
   int64_t rows_total = 1;     // product of the indexed dims' sizes
@@ -622,7 +622,7 @@ void setitem(const Tensor& x, const std::vector<TensorIndex>& key, const Tensor&
   if (target == x) target = view(x, x->shape);
   if (!any_defined(advanced)) {
     check_inplace(target, "setitem");
-    commit_inplace(target, value, "setitem", /*check_cast=*/false);
+    commit_inplace(target, value, "setitem", /*copy=*/true);
     return;
   }
   check_inplace(target, "setitem");
@@ -635,7 +635,7 @@ void setitem(const Tensor& x, const std::vector<TensorIndex>& key, const Tensor&
     return;
   }
   Tensor input = inplace_input(target, recording);
-  commit_inplace(target, index_put(input, indices, value, false), "setitem", false);
+  commit_inplace(target, index_put(input, indices, value, false), "setitem", /*copy=*/true);
 }
 
 // ---- the table ----------------------------------------------------------------------------

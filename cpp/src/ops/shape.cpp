@@ -43,7 +43,7 @@ Tensor detach(const Tensor& x) {
 Tensor copy_(const Tensor& self, const Tensor& src) {
   check_inplace(self, "copy_");
   check_defined(src, "copy_");
-  return commit_inplace(self, src, "copy_", /*check_cast=*/false);
+  return commit_inplace(self, src, "copy_", /*copy=*/true);
 }
 
 // ---- view geometry ------------------------------------------------------------------
@@ -576,7 +576,7 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
   return cat(parts, d);
 }
 
-std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim_in) {
+std::vector<Tensor> split(const Tensor& x, const Shape& sizes, int64_t dim_in) {
   check_defined(x, "split");
   int64_t dim = wrap_dim(dim_in, x->ndim(), "split", false);
   int64_t total = 0;
@@ -600,11 +600,11 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 // ---- the table ------------------------------------------------------------------------------
 
 namespace {
-std::vector<int64_t> even_split(int64_t len, int64_t size, const char* op) {
+Shape even_split(int64_t len, int64_t size, const char* op) {
   if (size <= 0 && len > 0)
     throw RuntimeError(std::string(op) + ": split_size must be positive, got " +
                        std::to_string(size));
-  std::vector<int64_t> sizes;
+  Shape sizes;
   for (int64_t at = 0; at < len; at += size) sizes.push_back(std::min(size, len - at));
   if (sizes.empty()) sizes.push_back(0);
   return sizes;
@@ -836,7 +836,7 @@ TG_OP("fill_(Tensor input, Operand value) -> Tensor", "method",
         if (value->ndim() != 0)
           throw RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with " +
                              std::to_string(value->ndim()) + " dimensions.");
-        return commit_inplace(self, value, "fill_", /*check_cast=*/false);
+        return commit_inplace(self, value, "fill_", /*copy=*/true);
       },
       R"(Sets every element to value, in place.
 
@@ -845,7 +845,7 @@ TG_OP("fill_(Tensor input, Operand value) -> Tensor", "method",
 TG_OP("zero_(Tensor input) -> Tensor", "method",
       [](const Tensor& self) {
         check_inplace(self, "zero_");
-        return commit_inplace(self, scalar_tensor(0.0, self->dtype), "zero_", false);
+        return commit_inplace(self, scalar_tensor(0.0, self->dtype), "zero_", /*copy=*/true);
       },
       R"(Sets every element to zero, in place.
 

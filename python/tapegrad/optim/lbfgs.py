@@ -176,7 +176,7 @@ class LBFGS(Optimizer):
 
                 loss, g, t, ls_func_evals = strong_wolfe(
                     evaluate_at, t, loss, g, gtd, max_abs(d), tolerance_change=tolerance_change,
-                    max_ls=max_eval - current_evals)
+                    max_ls=25)  # as PyTorch: the line search has its own budget
                 add_flat(params, t, d)
                 opt_cond = max_abs(g) <= tolerance_grad
             else:
