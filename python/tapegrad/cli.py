@@ -122,7 +122,7 @@ def build_parser():
     lab = sub.add_parser("lab", help="run the lecture notes' claims as experiments: figures, "
                          "checks and one HTML page (needs matplotlib: tapegrad[lab])")
     lab.add_argument("--quick", action="store_true",
-                     help="smaller sizes, same claims and checks (about a minute)")
+                     help="smaller sizes, same claims and checks (well under a minute)")
     lab.add_argument("--only", type=_experiment_names, metavar="NAME,...",
                      help="run only these experiments (default: all, in the page's order)")
     lab.add_argument("--out", default="tapegrad-lab", metavar="DIR",

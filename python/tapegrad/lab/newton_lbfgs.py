@@ -43,7 +43,10 @@ def _iterate(kind, x, y, d, iterations):
         opt = tg.optim.Newton([w])
         closure = lambda: _loss(w, x, y)  # noqa: E731  Newton differentiates it twice
     elif kind == "L-BFGS":
-        opt = tg.optim.LBFGS([w], lr=1, max_iter=1, history_size=10,
+        # one iteration per step, to record every iterate; max_eval=25 because the line
+        # search gets at most max_eval evaluations, and the default max_iter·5//4 = 1 would
+        # leave it none beyond its first trial
+        opt = tg.optim.LBFGS([w], lr=1, max_iter=1, max_eval=25, history_size=10,
                              line_search_fn="strong_wolfe", tolerance_grad=0,
                              tolerance_change=0)
         closure = _closure_for(opt, w, x, y)
