@@ -1,8 +1,9 @@
-"""The ``tapegrad`` command: ``tapegrad train`` and ``tapegrad bench``.
+"""The ``tapegrad`` command: ``tapegrad train``, ``tapegrad bench`` and ``tapegrad lab``.
 
 ``tapegrad train`` trains an MLP classifier end to end (by default on the
 bundled UCI digits) and prints one progress line per epoch; ``tapegrad bench``
-runs the microbenchmarks installed with the package.
+runs the microbenchmarks installed with the package; ``tapegrad lab`` runs the
+lecture notes' claims as experiments and writes their figures, checks and a page.
 """
 
 import argparse
@@ -64,8 +65,32 @@ def _probability(text):
     return p
 
 
+def _experiment_names(text):
+    from tapegrad.lab import EXPERIMENTS
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected experiment names like graph,dropout")
+    for name in names:
+        if name not in EXPERIMENTS:
+            raise argparse.ArgumentTypeError(f"unknown experiment {name!r} (expected one of "
+                                             f"{', '.join(EXPERIMENTS)})")
+    return list(dict.fromkeys(names))  # in the given order, each once
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**32), got {text}")
+    return value
+
+
 def build_parser():
-    parser = _Parser(prog="tapegrad", description="tapegrad: train a model or run benchmarks")
+    parser = _Parser(prog="tapegrad",
+                     description="tapegrad: train a model, run benchmarks or the lab")
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train an MLP classifier (bundled digits by default)")
     t.add_argument("--data", help="a CSV (numeric features, label in the last column) or .npz "
@@ -94,6 +119,16 @@ def build_parser():
     b = sub.add_parser("bench", help="run the microbenchmarks against NumPy (and PyTorch)")
     b.add_argument("--quick", action="store_true", help="fewer sizes and repeats (< 1 minute)")
     b.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    lab = sub.add_parser("lab", help="run the lecture notes' claims as experiments: figures, "
+                         "checks and one HTML page (needs matplotlib: tapegrad[lab])")
+    lab.add_argument("--quick", action="store_true",
+                     help="smaller sizes, same claims and checks (well under a minute)")
+    lab.add_argument("--only", type=_experiment_names, metavar="NAME,...",
+                     help="run only these experiments (default: all, in the page's order)")
+    lab.add_argument("--out", default="tapegrad-lab", metavar="DIR",
+                     help="where to write NAME.png, results.json and index.html "
+                     "(default: ./tapegrad-lab)")
+    lab.add_argument("--seed", type=_seed, default=0, help="seed of every experiment's data")
     return parser
 
 
@@ -300,6 +335,35 @@ def bench(args):
     return 0
 
 
+def lab(args, out=None):
+    """Runs the experiments; 0 when every check passed, 1 when one failed, 2 without
+    matplotlib or with an unusable output directory."""
+    out = out or sys.stdout
+    try:
+        import matplotlib
+    except ImportError:
+        print("tapegrad lab: the figures need matplotlib; install it with "
+              "pip install 'tapegrad[lab]'", file=sys.stderr)
+        return 2
+    from tapegrad import lab as tglab
+
+    matplotlib.use("Agg")  # this process only writes files
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise DataError(f"{args.out}: exists and is not a directory")
+    names = args.only or list(tglab.EXPERIMENTS)
+    print(f"tapegrad lab: {len(names)} experiment{'s' if len(names) != 1 else ''}, "
+          f"{'quick' if args.quick else 'full'} run, seed {args.seed}, into {args.out}",
+          file=out, flush=True)
+    began = time.perf_counter()
+    results = tglab.run(names, out=args.out, quick=args.quick, seed=args.seed,
+                        log=lambda line: print(line, file=out, flush=True))
+    checks = [c for e in results["experiments"] for c in e["checks"]]
+    passed = sum(c["passed"] for c in checks)
+    print(f"{passed}/{len(checks)} checks passed in {time.perf_counter() - began:.0f} s; "
+          f"open {os.path.join(args.out, 'index.html')}", file=out, flush=True)
+    return 0 if passed == len(checks) else 1
+
+
 def main(argv=None):
     parser = build_parser()
     try:
@@ -307,6 +371,8 @@ def main(argv=None):
         if args.command == "train":
             train(args)
             return 0
+        if args.command == "lab":
+            return lab(args)
         return bench(args)
     except UsageError as e:
         print(f"tapegrad: error: {e}", file=sys.stderr)
