@@ -32,16 +32,17 @@ def _f2(x1, x2, w1, w2):
 
 def tape_graph(output):
     """The tape behind ``output`` as ``(names, edges)``: ``names`` lists the ``grad_fn``
-    nodes in breadth-first order from the output, with ``None`` for each input that has
-    no node (a leaf tensor or a constant: the tape shows both as ``None``), and
-    ``edges`` holds ``(consumer, input)`` index pairs."""
+    nodes in breadth-first order from the output, with ``None`` for each input that is
+    not an operation (a leaf, which the tape shows as an ``AccumulateGrad``, or a
+    constant, which it shows as ``None``), and ``edges`` holds ``(consumer, input)``
+    index pairs."""
     nodes, index, edges = [output.grad_fn], {id(output.grad_fn): 0}, []
     queue = [output.grad_fn]
     while queue:
         node = queue.pop(0)
         i = index[id(node)]
         for nxt, _ in node.next_functions:
-            if nxt is None:
+            if nxt is None or nxt.name() == "AccumulateGrad":
                 nodes.append(None)
                 edges.append((i, len(nodes) - 1))
                 continue
