@@ -512,16 +512,31 @@ def test_newton_clear_errors(quadratic):
     with pytest.raises(TypeError, match="requires a closure"):
         opt.step()
 
-    def plain_backward():
+    with pytest.raises(RuntimeError, match="with its graph"):
+        opt.step(lambda: (0.5 * tg.dot(w, at @ w)).detach())
+
+
+def test_newton_accepts_the_ordinary_closure_that_calls_backward(quadratic):
+    # PyTorch's closure: zero_grad, loss, loss.backward(), return loss. While Newton
+    # runs it, backward() records its graph, so the Hessian-vector products work.
+    a, c = quadratic
+    at, ct = t64(a), t64(c)
+    w = t64(np.ones(len(c)), requires_grad=True)
+    opt = Newton([w])
+
+    def closure():
         opt.zero_grad()
-        loss = 0.5 * tg.dot(w, at @ w)
+        loss = 0.5 * tg.dot(w, at @ w) - tg.dot(ct, w)
         loss.backward()
         return loss
 
-    with pytest.raises(RuntimeError, match="must not call backward"):
-        opt.step(plain_backward)
-    with pytest.raises(RuntimeError, match="with its graph"):
-        opt.step(lambda: (0.5 * tg.dot(w, at @ w)).detach())
+    opt.step(closure)
+    np.testing.assert_allclose(npy(w), np.linalg.solve(a, c), rtol=1e-8, atol=1e-10)
+    assert not w.grad.requires_grad  # the differentiable gradient doesn't outlive the step
+    # outside Newton, backward() is first-order again
+    loss = (w * w).sum()
+    loss.backward()
+    assert w.grad.grad_fn is None
 
 
 def test_newton_negative_curvature_falls_back_to_gradient_step():

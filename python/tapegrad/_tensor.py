@@ -87,6 +87,19 @@ def from_numpy(array):
 _create_graph_mode = threading.local()
 
 
+class recording_backward_graphs:
+    """Within it (on this thread) every ``backward()`` behaves as
+    ``backward(create_graph=True)``: closures written for first-order optimizers then
+    leave differentiable gradients (what ``tg.optim.Newton`` needs)."""
+
+    def __enter__(self):
+        self._previous = getattr(_create_graph_mode, "on", False)
+        _create_graph_mode.on = True
+
+    def __exit__(self, *exc):
+        _create_graph_mode.on = self._previous
+
+
 def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulates d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 

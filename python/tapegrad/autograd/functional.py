@@ -35,14 +35,21 @@ def _prepare(inputs, create_graph):
     return tuple(out)
 
 
-def _fresh_leaf(t):
+def _jvp_input(t, create_graph):
+    # an input that carries an outer jvp's tangent (nested forward mode) is used as
+    # it is, so that the tangent travels on; others start a fresh graph
+    if create_graph or _core._has_tangents(t):
+        return t
     return t.detach().requires_grad_(t.dtype.is_floating_point)
 
 
 def _finish(ts, create_graph):
+    # results are cut from the graph unless create_graph, or unless they carry an
+    # outer forward-mode level's tangent (a nested jvp), which detach would drop
     if create_graph:
         return tuple(ts)
-    return tuple(t.detach() if isinstance(t, Tensor) else t for t in ts)
+    return tuple(t.detach() if isinstance(t, Tensor) and not _core._has_tangents(t) else t
+                 for t in ts)
 
 
 def _grads(outputs, inputs, grad_outputs, create_graph, retain_graph=None):
@@ -111,13 +118,13 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         # inputs require grad inside func, as torch.autograd.functional.jvp's, so
         # that func may differentiate (forward over reverse); without
         # create_graph they are fresh leaves, cut from the caller's graph
-        duals = tuple(forward_ad.make_dual(i if create_graph else _fresh_leaf(i), t, level=level)
+        duals = tuple(forward_ad.make_dual(_jvp_input(i, create_graph), t, level=level)
                       for i, t in zip(inputs, v))
         out = func(*duals)
         out_tuple, outs = _as_tuple(out, "outputs of the function", "jvp")
         unpacked = [forward_ad.unpack_dual(o, level=level) for o in outs]
     tangents = tuple(zeros_like(o) if t is None else t for o, (_, t) in zip(outs, unpacked))
-    values = tuple(o if create_graph else o.detach() for o in outs)
+    values = _finish(outs, create_graph)
     tangents = _finish(tangents, create_graph)
     return (values if out_tuple else values[0]), (tangents if out_tuple else tangents[0])
 

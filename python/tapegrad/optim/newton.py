@@ -6,6 +6,7 @@ import math
 from tapegrad import autograd
 from tapegrad._core import Tensor
 from tapegrad._grad_mode import enable_grad, no_grad
+from tapegrad._tensor import recording_backward_graphs
 from tapegrad._core import zeros, zeros_like
 from tapegrad.optim.line_search import (
     add_flat,
@@ -17,9 +18,8 @@ from tapegrad.optim.line_search import (
 )
 from tapegrad.optim.optimizer import Optimizer
 
-_GRAPH_MESSAGE = ("Newton: the closure must return the loss with its graph and must not call "
-                  "backward() (Newton differentiates the loss twice itself); a closure that "
-                  "calls loss.backward(create_graph=True) also works")
+_GRAPH_MESSAGE = ("Newton: the closure must return the loss with its graph (the tensor its "
+                  "parameters produced, not a detached copy or a number)")
 
 
 class Newton(Optimizer):
@@ -37,10 +37,11 @@ class Newton(Optimizer):
     quadratic. ``damping`` > 0 (Levenberg–Marquardt style) shortens and stabilizes
     steps where H is nearly singular.
 
-    The closure **computes and returns the loss with its graph, without calling
-    backward()** (``step`` calls ``autograd.grad(loss, params, create_graph=True)``
-    itself). A closure that calls ``loss.backward(create_graph=True)`` works as well:
-    its differentiable ``.grad`` is used. ``step`` returns the loss (detached), and
+    The closure is PyTorch's ordinary one (``opt.zero_grad(); loss = f(); loss.backward();
+    return loss``): while it runs, ``backward()`` records its own graph, so that the
+    gradients it leaves in ``.grad`` can be differentiated again. A closure that only
+    returns the loss works too (``step`` then calls ``autograd.grad(loss, params,
+    create_graph=True)`` itself). ``step`` returns the loss (detached), and
     leaves each ``.grad`` holding the (detached) gradient at the starting point.
     ``state[first parameter]`` records ``"step"``, ``"cg_iters"`` (CG iterations of the
     last step) and ``"cg_residual"`` (its final ‖residual‖/‖g‖). All parameters are
@@ -84,7 +85,7 @@ class Newton(Optimizer):
         params = self._params
         for p in params:
             p.grad = None  # so that a closure calling backward(create_graph=True) shows
-        with enable_grad():
+        with enable_grad(), recording_backward_graphs():
             loss = closure()
             grads = _differentiable_grads(loss, params)
         with no_grad():

@@ -32,13 +32,53 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
                                   "\"forward\" function")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # getattr: subclasses that skip Module.__init__ still run, without hooks
+        for hook, with_kwargs in getattr(self, "_forward_pre_hooks", {}).values():
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook, with_kwargs in getattr(self, "_forward_hooks", {}).values():
+            result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Calls ``hook(module, args)`` before each forward; a non-None result replaces the
+        args (``hook(module, args, kwargs)`` returning ``(args, kwargs)`` with
+        ``with_kwargs=True``). Returns a handle whose ``remove()`` unregisters it.
+
+        >>> m = tg.nn.Identity(); h = m.register_forward_pre_hook(lambda m, a: (a[0] * 2,))
+        >>> m(tg.tensor(1.0)).item()
+        2.0
+        """
+        return _register(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Calls ``hook(module, args, output)`` after each forward; a non-None result
+        replaces the output. Returns a handle whose ``remove()`` unregisters it.
+
+        >>> m = tg.nn.Identity(); seen = []
+        >>> h = m.register_forward_hook(lambda m, a, out: seen.append(out.item()))
+        >>> _ = m(tg.tensor(3.0)); h.remove(); _ = m(tg.tensor(4.0)); seen
+        [3.0]
+        """
+        return _register(self._forward_hooks, (hook, with_kwargs), prepend)
 
     # --- registration -------------------------------------------------------------
 
@@ -313,3 +353,31 @@ class Module:
         keys = list(super().__dir__())
         return sorted(set(keys + list(self._parameters) + list(self._buffers)
                           + list(self._modules)))
+
+
+class RemovableHandle:
+    """A registered hook; ``remove()`` unregisters it (also as a context manager)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _register(hooks, entry, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = entry
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
