@@ -1058,7 +1058,8 @@ def test_comparison_dtype_promotion():
     c = a < b  # compared in the promoted dtype (float64), as PyTorch
     assert c.dtype == tg.bool
     assert c.tolist() == [True, False]
-    assert (tg.tensor([0.1], dtype=tg.float32) == tg.tensor([0.1], dtype=tg.float64)).item() is False
+    f32, f64 = tg.tensor([0.1], dtype=tg.float32), tg.tensor([0.1], dtype=tg.float64)
+    assert (f32 == f64).item() is False
     i = tg.tensor([1, 5])
     assert (i > 2).dtype == tg.bool
     assert (i > 2.5).tolist() == [False, True]
@@ -1343,3 +1344,35 @@ def test_every_public_op_has_an_op_db_entry_or_a_test_elsewhere():
     for name, module in TESTED_ELSEWHERE.items():
         source = (here / f"{module}.py").read_text()
         assert re.search(rf"\b{re.escape(name)}\b", source), f"{module}.py never mentions {name}"
+
+
+def test_the_stub_types_every_op_of_the_table():
+    """The committed _core.pyi (tools/gen_stub.py) has every op with its schema's
+    argument names, as a function and as a Tensor method where the op is one."""
+    import ast
+
+    stub = pathlib.Path(tg.__file__).with_name("_core.pyi")
+    tree = ast.parse(stub.read_text())
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Tensor")
+    methods = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+
+    def names(fn):
+        a = fn.args
+        return [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs] + (
+            [a.vararg.arg] if a.vararg else [])
+
+    for entry in tg._core._op_table():
+        expected = [p.split("=")[0].split()[-1]
+                    for p in re.findall(r"[^,()]+", entry["schema"].split("->")[0].split("(", 1)[1])
+                    if p.strip() not in ("", "*")]
+        if entry["function"]:
+            stubs = [n for n in tree.body if isinstance(n, ast.FunctionDef)
+                     and n.name == entry["name"]]
+            assert stubs, f"_core.pyi lacks {entry['name']}: run python tools/gen_stub.py"
+            assert any(sorted(names(s)) == sorted(expected) for s in stubs), entry["schema"]
+        if entry["method"]:
+            assert entry["name"] in methods, f"_core.pyi lacks Tensor.{entry['name']}"
+        if entry["inplace"]:
+            assert entry["name"] + "_" in methods, f"_core.pyi lacks Tensor.{entry['name']}_"
+    assert functions

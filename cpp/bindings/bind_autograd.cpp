@@ -97,9 +97,9 @@ void bind_autograd(py::module_& m) {
       .def_readonly("id", &HookHandle::id);
 
   py::object cls = m.attr("Tensor");
-  auto tensor_cls = py::reinterpret_borrow<py::class_<TensorImpl, std::shared_ptr<TensorImpl>>>(cls);
-  tensor_cls
-      .def_property_readonly("grad_fn", [](const Tensor& t) { return autograd_fn(t); })
+  auto tensor_cls =
+      py::reinterpret_borrow<py::class_<TensorImpl, std::shared_ptr<TensorImpl>>>(cls);
+  tensor_cls.def_property_readonly("grad_fn", [](const Tensor& t) { return autograd_fn(t); })
       .def("_backward",
            [](const Tensor& t, py::handle gradient, bool retain_graph, bool create_graph) {
              Tensor g = gradient.is_none() ? nullptr : as_tensor(gradient.ptr());
@@ -114,8 +114,9 @@ void bind_autograd(py::module_& m) {
              HookHandle h;
              h.id = next_hook_id();
              if (auto node = autograd_fn(t)) {
-               node->ensure_extras().hooks_for(t->output_nr).entries.emplace_back(h.id,
-                                                                                python_hook(fn));
+               node->ensure_extras()
+                   .hooks_for(t->output_nr)
+                   .entries.emplace_back(h.id, python_hook(fn));
                h.node = node;
                h.output_nr = t->output_nr;
              } else {
@@ -220,9 +221,10 @@ void bind_autograd(py::module_& m) {
       auto list = to_tensor_list(result, name.c_str());
       Grads out(list.begin(), list.end());
       if (out.size() != n_inputs)
-        throw RuntimeError("function " + name + " returned an incorrect number of gradients "
-                           "(expected " + std::to_string(n_inputs) + ", got " +
-                           std::to_string(out.size()) + ")");
+        throw RuntimeError("function " + name +
+                           " returned an incorrect number of gradients "
+                           "(expected " +
+                           std::to_string(n_inputs) + ", got " + std::to_string(out.size()) + ")");
       return out;
     };
     return record_function(name, ins, outs, rule, differentiable, dirty, save);
@@ -261,9 +263,8 @@ void bind_autograd(py::module_& m) {
   m.def("_make_dual", [](const Tensor& x, const Tensor& tangent, uint64_t level) {
     return make_dual(x, tangent, level_index(level));
   });
-  m.def("_unpack_dual", [](const Tensor& t, uint64_t level) {
-    return unpack_dual(t, level_index(level));
-  });
+  m.def("_unpack_dual",
+        [](const Tensor& t, uint64_t level) { return unpack_dual(t, level_index(level)); });
 }
 
 }  // namespace tapegrad

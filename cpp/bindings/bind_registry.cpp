@@ -132,8 +132,10 @@ bool convert(PyObject* obj, const ArgSpec& a, Value& out, std::string& error) {
         py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
         for (py::handle h : seq) {
           if (!to_int(h.ptr(), i)) {
-            error = "argument '" + a.name + "' must be a tuple of ints, but found element of "
-                    "type " + type_name(h.ptr());
+            error = "argument '" + a.name +
+                    "' must be a tuple of ints, but found element of "
+                    "type " +
+                    type_name(h.ptr());
             return false;
           }
           out.ints.push_back(i);
@@ -154,8 +156,10 @@ bool convert(PyObject* obj, const ArgSpec& a, Value& out, std::string& error) {
           } else if (h.is_none() && a.type == ArgType::OptionalTensorList) {
             out.tensors.push_back(nullptr);
           } else {
-            error = "argument '" + a.name + "' must be " + a.type_text + ", but found element "
-                    "of type " + type_name(h.ptr());
+            error = "argument '" + a.name + "' must be " + a.type_text +
+                    ", but found element "
+                    "of type " +
+                    type_name(h.ptr());
             return false;
           }
         }
@@ -200,8 +204,10 @@ bool parse(const Schema& s, PyObject* const* args, Py_ssize_t nargs, PyObject* k
       for (++i; i < nargs; ++i) {
         int64_t v;
         if (!to_int(args[i], v)) {
-          error = "argument '" + a.name + "' must be a sequence of ints, but found element of "
-                  "type " + type_name(args[i]);
+          error = "argument '" + a.name +
+                  "' must be a sequence of ints, but found element of "
+                  "type " +
+                  type_name(args[i]);
           return false;
         }
         out[p].ints.push_back(v);
@@ -377,13 +383,12 @@ PyObject* op_get_schemas(PyObject* self, void*) {
   return out.release().ptr();
 }
 
-PyGetSetDef op_getset[] = {
-    {"__name__", op_get_name, nullptr, nullptr, nullptr},
-    {"__qualname__", op_get_name, nullptr, nullptr, nullptr},
-    {"__doc__", op_get_doc, nullptr, nullptr, nullptr},
-    {"__text_signature__", op_get_signature, nullptr, nullptr, nullptr},
-    {"_schemas", op_get_schemas, nullptr, nullptr, nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+PyGetSetDef op_getset[] = {{"__name__", op_get_name, nullptr, nullptr, nullptr},
+                           {"__qualname__", op_get_name, nullptr, nullptr, nullptr},
+                           {"__doc__", op_get_doc, nullptr, nullptr, nullptr},
+                           {"__text_signature__", op_get_signature, nullptr, nullptr, nullptr},
+                           {"_schemas", op_get_schemas, nullptr, nullptr, nullptr},
+                           {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyTypeObject op_type = [] {
   PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
@@ -442,7 +447,8 @@ py::object make_op(const std::string& name, std::vector<const OpDef*> overloads,
     if (op->schema.returns == ReturnKind::NamedTuple) {
       py::list fields;
       for (const std::string& f : op->schema.return_names) fields.append(f);
-      type = py::module_::import("collections").attr("namedtuple")(op->name, fields).release().ptr();
+      type =
+          py::module_::import("collections").attr("namedtuple")(op->name, fields).release().ptr();
     }
     o->result_types->push_back(type);
   }

@@ -78,10 +78,11 @@ Tensor from_numpy(py::array arr, std::optional<DType> want, bool copy) {
     t->dtype = dt;
     PyObject* owner = arr.ptr();
     Py_INCREF(owner);
-    t->storage = std::make_shared<Storage>(arr.mutable_data(), size_t(arr.nbytes()), [owner](void*) {
-      py::gil_scoped_acquire gil;
-      Py_DECREF(owner);
-    });
+    t->storage =
+        std::make_shared<Storage>(arr.mutable_data(), size_t(arr.nbytes()), [owner](void*) {
+          py::gil_scoped_acquire gil;
+          Py_DECREF(owner);
+        });
     t->refresh_contiguous();
     return t;
   }
@@ -111,7 +112,8 @@ void set_requires_grad(const Tensor& t, bool flag) {
         "var.detach().");
   if (flag && !is_floating(t->dtype))
     throw RuntimeError(std::string("only Tensors of floating point dtype can require gradients "
-                                   "(got ") + dtype_name(t->dtype) + ")");
+                                   "(got ") +
+                       dtype_name(t->dtype) + ")");
   t->requires_grad = flag;
 }
 
@@ -214,10 +216,12 @@ bool to_scalar(PyObject* obj, Scalar& out) {
   }
   // NumPy scalars
   if (std::strncmp(Py_TYPE(obj)->tp_name, "numpy.", 6) != 0) return false;
-  static PyObject* const np_bool = py::object(py::module_::import("numpy").attr("bool_")).release().ptr();
+  static PyObject* const np_bool =
+      py::object(py::module_::import("numpy").attr("bool_")).release().ptr();
   static PyObject* const np_floating =
       py::object(py::module_::import("numpy").attr("floating")).release().ptr();
-  static PyObject* const np_integer = py::object(py::module_::import("numpy").attr("integer")).release().ptr();
+  static PyObject* const np_integer =
+      py::object(py::module_::import("numpy").attr("integer")).release().ptr();
   if (PyObject_IsInstance(obj, np_bool) == 1) {
     out = Scalar(bool(PyObject_IsTrue(obj)));
     return true;
@@ -308,8 +312,8 @@ void bind_tensor(py::module_& m) {
       .def("nelement", [](const Tensor& t) { return t->numel; })
       .def("element_size", [](const Tensor& t) { return dtype_size(t->dtype); })
       .def_property_readonly("itemsize", [](const Tensor& t) { return dtype_size(t->dtype); })
-      .def_property_readonly("nbytes",
-                             [](const Tensor& t) { return t->numel * int64_t(dtype_size(t->dtype)); })
+      .def_property_readonly(
+          "nbytes", [](const Tensor& t) { return t->numel * int64_t(dtype_size(t->dtype)); })
       .def(
           "size",
           [](const Tensor& t, py::object dim) -> py::object {
@@ -354,15 +358,16 @@ void bind_tensor(py::module_& m) {
              if (s.is_floating()) return py::float_(s.d);
              return py::int_(s.i);
            })
-      .def("numpy",
-           [](const Tensor& t, bool force) {
-             if (t->requires_grad && !force)
-               throw RuntimeError(
-                   "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                   "instead.");
-             return to_numpy(t);
-           },
-           py::arg("force") = false)
+      .def(
+          "numpy",
+          [](const Tensor& t, bool force) {
+            if (t->requires_grad && !force)
+              throw RuntimeError(
+                  "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                  "instead.");
+            return to_numpy(t);
+          },
+          py::arg("force") = false)
       .def("_numpy_data", &to_numpy)
       .def("_to_dtype", [](const Tensor& t, DType dt) { return to_dtype(t, dt); })
       .def("__len__",
@@ -379,10 +384,8 @@ void bind_tensor(py::module_& m) {
              }
              return getitem(t, to_key(key));
            })
-      .def("__setitem__",
-           [](const Tensor& t, py::handle key, py::handle value) {
-             setitem(t, to_key(key), to_value_tensor(value));
-           })
+      .def("__setitem__", [](const Tensor& t, py::handle key,
+                             py::handle value) { setitem(t, to_key(key), to_value_tensor(value)); })
       .def("__hash__", [](py::handle self) {
         return py::hash(py::int_(reinterpret_cast<intptr_t>(self.ptr())));
       });

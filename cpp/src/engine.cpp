@@ -148,7 +148,8 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
     if (capture) {
       auto it = capture->leaves.find(leaf.get());
       if (it != capture->leaves.end())
-        for (size_t slot : it->second) capture->results[slot] = accumulate(capture->results[slot], g);
+        for (size_t slot : it->second)
+          capture->results[slot] = accumulate(capture->results[slot], g);
       return;
     }
     if (g->dtype != leaf->dtype) g = to_dtype(g, leaf->dtype);

@@ -232,7 +232,8 @@ class StridedWalk {
       run(row, 0, r);
       return;
     }
-    parallel_for(r * n, [&](int64_t lo, int64_t hi) { run(row, (lo + n - 1) / n, (hi + n - 1) / n); });
+    parallel_for(r * n,
+                 [&](int64_t lo, int64_t hi) { run(row, (lo + n - 1) / n, (hi + n - 1) / n); });
   }
 
  private:

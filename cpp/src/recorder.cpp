@@ -26,9 +26,9 @@ int next_hook_id() { return hook_ids.fetch_add(1); }
 // ---- saved tensors and nodes ------------------------------------------------------
 
 void throw_modified_inplace(const TensorImpl& t, uint32_t expected) {
-  std::string producer = t.grad_fn ? "output " + std::to_string(t.output_nr) + " of " +
-                                         t.grad_fn->display_name()
-                                   : std::string("a leaf");
+  std::string producer =
+      t.grad_fn ? "output " + std::to_string(t.output_nr) + " of " + t.grad_fn->display_name()
+                : std::string("a leaf");
   throw RuntimeError(
       "one of the variables needed for gradient computation has been modified by an inplace "
       "operation: [tapegrad." +
@@ -304,8 +304,9 @@ void clear_tangent(const Tensor& t, size_t k) {
   if (!t->extras || k >= level_ids.size()) return;
   auto& list = t->extras->tangents;
   const uint64_t id = level_ids[k];
-  list.erase(std::remove_if(list.begin(), list.end(), [id](const auto& e) { return e.first == id; }),
-             list.end());
+  list.erase(
+      std::remove_if(list.begin(), list.end(), [id](const auto& e) { return e.first == id; }),
+      list.end());
 }
 
 bool has_tangents(const Tensor& t) {
@@ -321,10 +322,14 @@ Tensor make_dual(const Tensor& x, const Tensor& tangent, size_t k) {
     throw RuntimeError(std::string("make_dual: expected a floating point primal, got ") +
                        dtype_name(x->dtype));
   if (tangent->shape != x->shape)
-    throw RuntimeError("make_dual: trying to set a forward gradient that has a different size "
-                       "than that of the original Tensor, this is not supported. Tensor is of "
-                       "size " + shape_str(x->shape) + " while the given forward gradient is of "
-                       "size " + shape_str(tangent->shape) + ".");
+    throw RuntimeError(
+        "make_dual: trying to set a forward gradient that has a different size "
+        "than that of the original Tensor, this is not supported. Tensor is of "
+        "size " +
+        shape_str(x->shape) +
+        " while the given forward gradient is of "
+        "size " +
+        shape_str(tangent->shape) + ".");
   Tensor dual = view(x, x->shape);
   set_tangent(dual, k, to_dtype(tangent, x->dtype));
   return dual;
@@ -400,7 +405,8 @@ Tensor commit_inplace(const Tensor& self, const Tensor& result, const char* op, 
   const bool history = self->requires_grad || (base && base->requires_grad);
   const bool graph = grad_enabled() && (result->requires_grad || history);
   Tensor value = result;
-  if (graph || has_tangents(result)) value = to_dtype(broadcast_to(result, self->shape), self->dtype);
+  if (graph || has_tangents(result))
+    value = to_dtype(broadcast_to(result, self->shape), self->dtype);
   // the old history, before self changes
   Edge old = graph && !base ? autograd_edge(self) : Edge();
   if (value->storage != self->storage || value->offset != self->offset ||

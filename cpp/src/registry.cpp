@@ -60,8 +60,8 @@ Value parse_default(const std::string& text, const ArgSpec& arg, const std::stri
     return v;
   }
   v.kind = Value::Kind::Scalar;
-  const bool floating = text.find_first_of(".eEn") != std::string::npos &&
-                        text.find("0x") == std::string::npos;
+  const bool floating =
+      text.find_first_of(".eEn") != std::string::npos && text.find("0x") == std::string::npos;
   if (text == "inf" || text == "-inf")
     v.scalar = Scalar(text == "inf" ? HUGE_VAL : -HUGE_VAL);
   else if (floating || arg.type == ArgType::Float)

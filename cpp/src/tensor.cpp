@@ -96,7 +96,8 @@ DType result_type(std::initializer_list<const TensorImpl*> operands) {
   auto combine = [](int higher, int lower) {
     if (higher < 0) return lower;
     if (lower < 0) return higher;
-    if (category(DType(lower)) > category(DType(higher))) return int(promote(DType(higher), DType(lower)));
+    if (category(DType(lower)) > category(DType(higher)))
+      return int(promote(DType(higher), DType(lower)));
     return higher;
   };
   int r = combine(dims, combine(zero_dim, wrapped));

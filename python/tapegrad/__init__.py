@@ -7,8 +7,10 @@
 [2.0, 4.0, 6.0]
 """
 
-from tapegrad import _blas  # noqa: F401  (loads OpenBLAS before any product runs)
-from tapegrad import _core
+from tapegrad import (
+    _blas,  # noqa: F401  (loads OpenBLAS before any product runs)
+    _core,
+)
 from tapegrad._core import (
     Tensor,
     dtype,

@@ -25,7 +25,8 @@ def tensor(data, dtype=None, requires_grad=False):
         t = data.detach().clone()
     else:
         arr = _as_array(data)
-        if dtype is None and arr.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
+        python_floats = not isinstance(data, (np.ndarray, np.generic))
+        if dtype is None and arr.dtype == np.float64 and python_floats:
             dtype = _core.get_default_dtype()  # Python floats take the default dtype
         t = _core._from_numpy(arr, dtype, True)
     if dtype is not None and t.dtype != dtype:

@@ -113,8 +113,8 @@ Tensor as_strided_scatter(const Tensor& g, const Shape& base_shape, const Stride
 
 // ---- index.cpp ------------------------------------------------------------------------------
 // zeros(shape) with g written into x[..., start:stop:step, ...]: slice's adjoint
-Tensor slice_scatter(const Tensor& g, const Shape& shape, int64_t dim, int64_t start,
-                     int64_t stop, int64_t step);
+Tensor slice_scatter(const Tensor& g, const Shape& shape, int64_t dim, int64_t start, int64_t stop,
+                     int64_t step);
 // x.index_select(dim, index) with an index of any shape: the result's dim is
 // replaced by index.shape. Out-of-range entries are an IndexError.
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);

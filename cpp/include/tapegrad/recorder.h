@@ -153,7 +153,6 @@ Tensor inplace_input(const Tensor& self, bool recording);
 // base gets a CopySlices node, as in PyTorch. Returns self. Arithmetic
 // refuses a result that self's dtype cannot hold; a copy (copy_, fill_,
 // setitem) casts, and its old values get a zero gradient.
-Tensor commit_inplace(const Tensor& self, const Tensor& result, const char* op,
-                      bool copy = false);
+Tensor commit_inplace(const Tensor& self, const Tensor& result, const char* op, bool copy = false);
 
 }  // namespace tapegrad

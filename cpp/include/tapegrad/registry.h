@@ -267,7 +267,7 @@ bool register_typed(const std::string& schema, const std::string& variants, cons
 #define TG_CONCAT_INNER(a, b) a##b
 #define TG_CONCAT(a, b) TG_CONCAT_INNER(a, b)
 // TG_OP("exp(Tensor input) -> Tensor", "function method inplace", exp, R"(doc)");
-#define TG_OP(schema, variants, fn, doc)                                    \
+#define TG_OP(schema, variants, fn, doc)                                   \
   [[maybe_unused]] static const bool TG_CONCAT(tg_registered_, __LINE__) = \
       ::tapegrad::register_typed(schema, variants, doc, fn)
 

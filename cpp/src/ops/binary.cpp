@@ -148,8 +148,8 @@ static Tensor pow_da(const Tensor& a, const Tensor& b) {
 // the right; log(0) would give nan).
 static Tensor pow_db(const Tensor& a, const Tensor& b, const Tensor& out) {
   Tensor zero = zero_like(a);
-  Tensor at_zero = logical(compare(a, zero, Compare::eq), compare(b, zero, Compare::ge),
-                           Logical::and_);
+  Tensor at_zero =
+      logical(compare(a, zero, Compare::eq), compare(b, zero, Compare::ge), Logical::and_);
   Tensor safe_a = where(at_zero, one_like(a), a);
   return where(at_zero, zero, mul(out, log(safe_a)));
 }
@@ -380,8 +380,8 @@ static Tensor extremum(const Tensor& a_in, const Tensor& b_in, bool is_max) {
     };
   };
   if (!is_floating(p.dt)) return out;
-  return binary_rule(is_max ? "MaximumBackward" : "MinimumBackward", p.a, p.b, out,
-                     kInput | kOther, side(true), side(false));
+  return binary_rule(is_max ? "MaximumBackward" : "MinimumBackward", p.a, p.b, out, kInput | kOther,
+                     side(true), side(false));
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(a, b, true); }
@@ -415,8 +415,10 @@ Tensor div_op(const Tensor& a, const Tensor& b, std::optional<std::string> mode)
     });
     return out;
   }
-  throw RuntimeError("div: expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                     "found '" + *mode + "'");
+  throw RuntimeError(
+      "div: expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+      "found '" +
+      *mode + "'");
 }
 template <Compare C>
 Tensor compare_op(const Tensor& a, const Tensor& b) {
@@ -462,8 +464,8 @@ TG_OP("true_divide(Tensor input, Operand other) -> Tensor", "function method inp
 
 >>> tg.true_divide(tg.tensor([1, 2]), 2).tolist()
 [0.5, 1.0])");
-TG_OP("pow(Tensor input, Operand exponent) -> Tensor",
-      "function method inplace __pow__ i:__ipow__", pow,
+TG_OP("pow(Tensor input, Operand exponent) -> Tensor", "function method inplace __pow__ i:__ipow__",
+      pow,
       R"(input ** exponent; integer powers are exact.
 
 >>> tg.pow(tg.tensor([2.0, 3.0]), 2).tolist()
@@ -500,8 +502,8 @@ TG_OP("lt(Tensor input, Operand other) -> Tensor", "function method inplace __lt
 
 >>> tg.lt(tg.tensor([1, 2]), 2).tolist()
 [True, False])");
-TG_OP("le(Tensor input, Operand other) -> Tensor",
-      "function method inplace __le__ also:less_equal", compare_op<Compare::le>,
+TG_OP("le(Tensor input, Operand other) -> Tensor", "function method inplace __le__ also:less_equal",
+      compare_op<Compare::le>,
       R"(input <= other, as a bool tensor.
 
 >>> tg.le(tg.tensor([1, 3]), 2).tolist()
@@ -523,11 +525,12 @@ input and other.
 
 >>> tg.where(tg.tensor([True, False]), tg.tensor([1.0, 2.0]), 0.0).tolist()
 [1.0, 0.0])");
-TG_OP("where(Tensor input, Tensor condition, Operand other) -> Tensor", "method",
-      [](const Tensor& self, const Tensor& cond, const Tensor& other) {
-        return where(cond, self, other);
-      },
-      R"(self where condition holds, other elsewhere.
+TG_OP(
+    "where(Tensor input, Tensor condition, Operand other) -> Tensor", "method",
+    [](const Tensor& self, const Tensor& cond, const Tensor& other) {
+      return where(cond, self, other);
+    },
+    R"(self where condition holds, other elsewhere.
 
 >>> tg.tensor([1.0, 2.0]).where(tg.tensor([True, False]), 0.0).tolist()
 [1.0, 0.0])");

@@ -14,7 +14,8 @@ Tensor finish(Tensor t, bool requires_grad) {
   if (requires_grad) {
     if (!is_floating(t->dtype))
       throw RuntimeError(std::string("Only Tensors of floating point dtype can require "
-                                     "gradients (got ") + dtype_name(t->dtype) + ")");
+                                     "gradients (got ") +
+                         dtype_name(t->dtype) + ")");
     t->requires_grad = true;
   }
   return t;
@@ -73,89 +74,96 @@ TG_OP("empty(int... size, *, ScalarType? dtype=None, bool requires_grad=False) -
 
 >>> tg.empty(2, 3).shape
 (2, 3))");
-TG_OP("full(int[] size, Scalar fill_value, *, ScalarType? dtype=None, bool requires_grad=False) "
-      "-> Tensor",
-      "function", full_op, R"(A tensor filled with fill_value (its dtype follows the value).
+TG_OP(
+    "full(int[] size, Scalar fill_value, *, ScalarType? dtype=None, bool requires_grad=False) "
+    "-> Tensor",
+    "function", full_op, R"(A tensor filled with fill_value (its dtype follows the value).
 
 >>> tg.full((2,), 7).tolist()
 [7, 7])");
-TG_OP("zeros_like(Tensor input, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
-      "function",
-      [](const Tensor& x, std::optional<DType> dt, bool rg) {
-        return finish(zeros(like(x, dt, "zeros_like")->shape, dt ? *dt : x->dtype), rg);
-      },
-      R"(Zeros with the shape (and dtype, unless given) of input.
+TG_OP(
+    "zeros_like(Tensor input, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
+    "function",
+    [](const Tensor& x, std::optional<DType> dt, bool rg) {
+      return finish(zeros(like(x, dt, "zeros_like")->shape, dt ? *dt : x->dtype), rg);
+    },
+    R"(Zeros with the shape (and dtype, unless given) of input.
 
 >>> tg.zeros_like(tg.ones(2, dtype=tg.float64)).dtype
 tapegrad.float64)");
-TG_OP("ones_like(Tensor input, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
-      "function",
-      [](const Tensor& x, std::optional<DType> dt, bool rg) {
-        return finish(full(like(x, dt, "ones_like")->shape, Scalar(int64_t(1)), dt ? *dt : x->dtype),
-                      rg);
-      },
-      R"(Ones with the shape (and dtype, unless given) of input.
+TG_OP(
+    "ones_like(Tensor input, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
+    "function",
+    [](const Tensor& x, std::optional<DType> dt, bool rg) {
+      return finish(full(like(x, dt, "ones_like")->shape, Scalar(int64_t(1)), dt ? *dt : x->dtype),
+                    rg);
+    },
+    R"(Ones with the shape (and dtype, unless given) of input.
 
 >>> tg.ones_like(tg.zeros(2)).tolist()
 [1.0, 1.0])");
-TG_OP("empty_like(Tensor input, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
-      "function",
-      [](const Tensor& x, std::optional<DType> dt, bool rg) {
-        return finish(like(x, dt, "empty_like"), rg);
-      },
-      R"(An uninitialized tensor with the shape (and dtype, unless given) of input.
+TG_OP(
+    "empty_like(Tensor input, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
+    "function",
+    [](const Tensor& x, std::optional<DType> dt, bool rg) {
+      return finish(like(x, dt, "empty_like"), rg);
+    },
+    R"(An uninitialized tensor with the shape (and dtype, unless given) of input.
 
 >>> tg.empty_like(tg.zeros(2, 2)).shape
 (2, 2))");
-TG_OP("full_like(Tensor input, Scalar fill_value, *, ScalarType? dtype=None, bool "
-      "requires_grad=False) -> Tensor",
-      "function",
-      [](const Tensor& x, Scalar v, std::optional<DType> dt, bool rg) {
-        return finish(full(like(x, dt, "full_like")->shape, v, dt ? *dt : x->dtype), rg);
-      },
-      R"(fill_value with the shape (and dtype, unless given) of input.
+TG_OP(
+    "full_like(Tensor input, Scalar fill_value, *, ScalarType? dtype=None, bool "
+    "requires_grad=False) -> Tensor",
+    "function",
+    [](const Tensor& x, Scalar v, std::optional<DType> dt, bool rg) {
+      return finish(full(like(x, dt, "full_like")->shape, v, dt ? *dt : x->dtype), rg);
+    },
+    R"(fill_value with the shape (and dtype, unless given) of input.
 
 >>> tg.full_like(tg.zeros(2), 3.0).tolist()
 [3.0, 3.0])");
-TG_OP("arange(Scalar end, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
-      "function",
-      [](Scalar end, std::optional<DType> dt, bool rg) {
-        return arange_op(Scalar(int64_t(0)), end, Scalar(int64_t(1)), dt, rg);
-      },
-      R"(0, 1, ..., up to end (exclusive); int64 for integer arguments.
+TG_OP(
+    "arange(Scalar end, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor", "function",
+    [](Scalar end, std::optional<DType> dt, bool rg) {
+      return arange_op(Scalar(int64_t(0)), end, Scalar(int64_t(1)), dt, rg);
+    },
+    R"(0, 1, ..., up to end (exclusive); int64 for integer arguments.
 
 >>> tg.arange(4).tolist()
 [0, 1, 2, 3])");
-TG_OP("arange(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, bool "
-      "requires_grad=False) -> Tensor",
-      "function", arange_op, R"(start, start + step, ..., up to end (exclusive).
+TG_OP(
+    "arange(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, bool "
+    "requires_grad=False) -> Tensor",
+    "function", arange_op, R"(start, start + step, ..., up to end (exclusive).
 
 >>> tg.arange(0, 1, 0.25).tolist()
 [0.0, 0.25, 0.5, 0.75])");
-TG_OP("eye(int n, int? m=None, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
-      "function",
-      [](int64_t n, std::optional<int64_t> m, std::optional<DType> dt, bool rg) {
-        return finish(eye(n, m ? *m : n, or_default(dt)), rg);
-      },
-      R"(The n × m identity matrix.
+TG_OP(
+    "eye(int n, int? m=None, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
+    "function",
+    [](int64_t n, std::optional<int64_t> m, std::optional<DType> dt, bool rg) {
+      return finish(eye(n, m ? *m : n, or_default(dt)), rg);
+    },
+    R"(The n × m identity matrix.
 
 >>> tg.eye(2).tolist()
 [[1.0, 0.0], [0.0, 1.0]])");
-TG_OP("rand(int... size, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
-      "function",
-      [](const Shape& s, std::optional<DType> dt, bool rg) {
-        return finish(rand(sized(s, "rand"), or_default(dt)), rg);
-      },
-      R"(Uniform samples on [0, 1) from tapegrad's generator (see tg.manual_seed).
+TG_OP(
+    "rand(int... size, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor", "function",
+    [](const Shape& s, std::optional<DType> dt, bool rg) {
+      return finish(rand(sized(s, "rand"), or_default(dt)), rg);
+    },
+    R"(Uniform samples on [0, 1) from tapegrad's generator (see tg.manual_seed).
 
 >>> tg.rand(3).shape
 (3,))");
-TG_OP("randn(int... size, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor",
-      "function",
-      [](const Shape& s, std::optional<DType> dt, bool rg) {
-        return finish(randn(sized(s, "randn"), or_default(dt)), rg);
-      },
-      R"(Standard normal samples from tapegrad's generator (see tg.manual_seed).
+TG_OP(
+    "randn(int... size, *, ScalarType? dtype=None, bool requires_grad=False) -> Tensor", "function",
+    [](const Shape& s, std::optional<DType> dt, bool rg) {
+      return finish(randn(sized(s, "randn"), or_default(dt)), rg);
+    },
+    R"(Standard normal samples from tapegrad's generator (see tg.manual_seed).
 
 >>> tg.randn(2, 2).shape
 (2, 2))");

@@ -112,12 +112,12 @@ Tensor elementwise_rule(const char* name, const Tensor& x, const Tensor& out, in
 // one place. Operands and output are saved as `saves` says (kInput: a,
 // kOther: b, kOutput: y); what is not saved arrives as null.
 template <class DA, class DB>
-Tensor binary_rule(const char* name, const Tensor& a, const Tensor& b, const Tensor& out,
-                   int saves, DA da, DB db) {
+Tensor binary_rule(const char* name, const Tensor& a, const Tensor& b, const Tensor& out, int saves,
+                   DA da, DB db) {
   forward_ad(out, {&a, &b}, [&](const Grads& t) {
-    return broadcast_to(sum_terms(t[0] ? da(t[0], a, b, out) : nullptr,
-                                  t[1] ? db(t[1], a, b, out) : nullptr),
-                        out->shape);
+    return broadcast_to(
+        sum_terms(t[0] ? da(t[0], a, b, out) : nullptr, t[1] ? db(t[1], a, b, out) : nullptr),
+        out->shape);
   });
   return record(
       name, {&a, &b}, out,

@@ -3,11 +3,12 @@
 // is differentiable to any order. Scatters accumulate, so repeated indices add
 // up. Basic indexing (ints, slices, None, ...) makes views (shape.cpp);
 // advanced indexing (integer and bool tensors) copies, with PyTorch's rules.
+#include "tapegrad/index.h"
+
 #include <cstring>
 #include <limits>
 
 #include "elementwise.h"
-#include "tapegrad/index.h"
 #include "tapegrad/registry.h"
 
 namespace tapegrad {
@@ -30,8 +31,10 @@ DimView view_at(const Shape& shape, int64_t dim) {
 std::vector<int64_t> checked_indices(const Tensor& index_in, int64_t size, int64_t dim,
                                      const char* op) {
   if (!is_integral(index_in->dtype))
-    throw IndexError(std::string(op) + ": tensors used as indices must be long or int tensors, "
-                                       "got " + dtype_name(index_in->dtype));
+    throw IndexError(std::string(op) +
+                     ": tensors used as indices must be long or int tensors, "
+                     "got " +
+                     dtype_name(index_in->dtype));
   Tensor index = contiguous_data(to_dtype(index_in, DType::int64));
   const int64_t* p = index->data<int64_t>();
   std::vector<int64_t> out(p, p + index->numel);
@@ -88,7 +91,8 @@ Tensor slice_scatter(const Tensor& g_in, const Shape& shape, int64_t dim, int64_
 Tensor index_select(const Tensor& x_in, int64_t dim_in, const Tensor& index) {
   check_defined(x_in, "index_select");
   check_defined(index, "index_select");
-  if (x_in->ndim() == 0) throw IndexError("index_select: a 0-d tensor cannot be indexed by a tensor");
+  if (x_in->ndim() == 0)
+    throw IndexError("index_select: a 0-d tensor cannot be indexed by a tensor");
   int64_t dim = wrap_dim(dim_in, x_in->ndim(), "index_select");
   Tensor x = contiguous_data(x_in);
   DimView v = view_at(x->shape, dim);
@@ -251,7 +255,8 @@ IndexPlan plan_index(const Tensor& x, const std::vector<Tensor>& indices, const 
       for (const Tensor& u : idx) shapes += (shapes.empty() ? "" : ", ") + shape_str(u->shape);
       throw IndexError(std::string(op) +
                        ": shape mismatch: indexing tensors could not be broadcast together with "
-                       "shapes " + shapes);
+                       "shapes " +
+                       shapes);
     }
   }
   plan.index_shape = shape;
@@ -308,8 +313,8 @@ std::vector<Tensor> expand_masks(const Tensor& x, const std::vector<Tensor>& ind
       if (at + k >= size_t(x->ndim()) || t->shape[k] != x->shape[at + k])
         throw IndexError(std::string(op) + ": the shape of the mask " + shape_str(t->shape) +
                          " at index " + std::to_string(k) +
-                         " does not match the shape of the indexed tensor " +
-                         shape_str(x->shape) + " at index " + std::to_string(at + k));
+                         " does not match the shape of the indexed tensor " + shape_str(x->shape) +
+                         " at index " + std::to_string(at + k));
     Tensor nz = nonzero(t);
     for (int64_t k = 0; k < t->ndim(); ++k) out.push_back(select(nz, 1, k));
   }
@@ -447,8 +452,8 @@ Tensor index_put(const Tensor& x, const std::vector<Tensor>& indices_in, const T
   // written positions take the gradient from the values (every duplicate
   // gets it, as PyTorch); unless accumulating, x's gradient is 0 there
   return record("IndexPutBackward", {&x, &v}, out, [&] {
-    return [indices, accumulate, vshape = v->shape, xshape = x->shape](
-               Node& n, const Tensor& g) -> Grads {
+    return [indices, accumulate, vshape = v->shape, xshape = x->shape](Node& n,
+                                                                       const Tensor& g) -> Grads {
       Tensor gx, gv;
       if (n.needs_grad(0)) {
         if (accumulate) {
@@ -471,10 +476,13 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
   check_defined(value, "masked_fill");
   if (mask->dtype != DType::bool_)
     throw RuntimeError(std::string("masked_fill_ only supports boolean masks, but got mask with "
-                                   "dtype ") + dtype_name(mask->dtype));
+                                   "dtype ") +
+                       dtype_name(mask->dtype));
   if (value->ndim() != 0)
-    throw RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
-                       "with " + std::to_string(value->ndim()) + " dimension(s).");
+    throw RuntimeError(
+        "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+        "with " +
+        std::to_string(value->ndim()) + " dimension(s).");
   if (broadcast_shapes(mask->shape, x->shape, "masked_fill") != x->shape)
     throw RuntimeError("masked_fill: the mask of shape " + shape_str(mask->shape) +
                        " does not broadcast to the tensor of shape " + shape_str(x->shape));
@@ -588,7 +596,8 @@ Tensor apply_basic(const Tensor& x, const std::vector<TensorIndex>& key,
         }
         if (!is_integral(t->dtype) && t->dtype != DType::bool_)
           throw IndexError(std::string("tensors used as indices must be long, int or bool "
-                                       "tensors, got ") + dtype_name(t->dtype));
+                                       "tensors, got ") +
+                           dtype_name(t->dtype));
         const int64_t dims = t->dtype == DType::bool_ ? t->ndim() : 1;
         put(t, dims);
         dim += dims;
@@ -627,8 +636,7 @@ void setitem(const Tensor& x, const std::vector<TensorIndex>& key, const Tensor&
   }
   check_inplace(target, "setitem");
   std::vector<Tensor> indices = expand_masks(target, advanced, "index_put");
-  const bool recording =
-      grad_enabled() && (target->requires_grad || value->requires_grad);
+  const bool recording = grad_enabled() && (target->requires_grad || value->requires_grad);
   if (!recording && !has_tangents(target) && !has_tangents(value)) {
     put_into(target, indices, value, false);
     target->bump_version();
@@ -654,7 +662,8 @@ Value nonzero_op(const Tensor& x, bool as_tuple) {
   Value v;
   v.kind = Value::Kind::TensorList;
   for (int64_t d = 0; d < std::max<int64_t>(x->ndim(), 1); ++d)
-    v.tensors.push_back(x->ndim() ? contiguous(select(nz, 1, d)) : zeros({nz->shape[0]}, DType::int64));
+    v.tensors.push_back(x->ndim() ? contiguous(select(nz, 1, d))
+                                  : zeros({nz->shape[0]}, DType::int64));
   return v;
 }
 }  // namespace
@@ -675,8 +684,8 @@ TG_OP("index_put(Tensor input, Tensor?[] indices, Operand values, bool accumulat
 
 >>> tg.zeros(3).index_put([tg.tensor([0, 2])], tg.tensor(1.0)).tolist()
 [1.0, 0.0, 1.0])");
-TG_OP("masked_fill(Tensor input, Tensor mask, Operand value) -> Tensor",
-      "function method inplace", masked_fill_op,
+TG_OP("masked_fill(Tensor input, Tensor mask, Operand value) -> Tensor", "function method inplace",
+      masked_fill_op,
       R"(input with value where the bool mask (broadcast) is true.
 
 >>> tg.tensor([1.0, 2.0]).masked_fill(tg.tensor([True, False]), 0.0).tolist()

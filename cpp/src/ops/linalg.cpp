@@ -22,7 +22,8 @@ Tensor matrix_exp(const Tensor& a) {
   check_defined(a, "matrix_exp");
   check_floating(a, "matrix_exp");
   if (a->ndim() != 2 || a->shape[0] != a->shape[1])
-    throw RuntimeError("matrix_exp: expected a square 2-D matrix, got shape " + shape_str(a->shape));
+    throw RuntimeError("matrix_exp: expected a square 2-D matrix, got shape " +
+                       shape_str(a->shape));
   const int64_t n = a->shape[0];
   Tensor out = empty(a->shape, a->dtype);
   dispatch_floating(a->dtype, "matrix_exp", [&](auto tag) {

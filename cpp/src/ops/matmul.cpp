@@ -39,9 +39,8 @@ std::optional<Layout> blas_layout(const TensorImpl& t) {
 
 template <class T>
 void gemm(int64_t m, int64_t n, int64_t k, const T* a, Layout la, const T* b, Layout lb, T* c) {
-  if (m * n * k >= kBlasMinFlops && m < INT_MAX && n < INT_MAX && k < INT_MAX &&
-      la.ld < INT_MAX && lb.ld < INT_MAX &&
-      blas_gemm<T>(la.trans, lb.trans, m, n, k, a, la.ld, b, lb.ld, c))
+  if (m * n * k >= kBlasMinFlops && m < INT_MAX && n < INT_MAX && k < INT_MAX && la.ld < INT_MAX &&
+      lb.ld < INT_MAX && blas_gemm<T>(la.trans, lb.trans, m, n, k, a, la.ld, b, lb.ld, c))
     return;
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using Strided = Eigen::Map<const Mat, 0, Eigen::OuterStride<>>;
@@ -69,18 +68,19 @@ Tensor mm(const Tensor& a_in, const Tensor& b_in) {
   check_defined(b_in, "mm");
   const int64_t nd = a_in->ndim();
   if (nd < 2 || nd > 3 || b_in->ndim() != nd || (nd == 3 && a_in->shape[0] != b_in->shape[0]))
-    throw RuntimeError("mm: expected two 2-D tensors or two 3-D tensors with the same batch, got "
-                       "shapes " + shape_str(a_in->shape) + " and " + shape_str(b_in->shape));
+    throw RuntimeError(
+        "mm: expected two 2-D tensors or two 3-D tensors with the same batch, got "
+        "shapes " +
+        shape_str(a_in->shape) + " and " + shape_str(b_in->shape));
   const int64_t batch = nd == 3 ? a_in->shape[0] : 1;
   const int64_t m = a_in->shape[nd - 2], k = a_in->shape[nd - 1];
   const int64_t kb = b_in->shape[nd - 2], n = b_in->shape[nd - 1];
   if (k != kb)
-    throw RuntimeError("mm: mat1 and mat2 shapes cannot be multiplied (" + std::to_string(m) +
-                       "x" + std::to_string(k) + " and " + std::to_string(kb) + "x" +
-                       std::to_string(n) + ")");
+    throw RuntimeError("mm: mat1 and mat2 shapes cannot be multiplied (" + std::to_string(m) + "x" +
+                       std::to_string(k) + " and " + std::to_string(kb) + "x" + std::to_string(n) +
+                       ")");
   DType dt = result_type(*a_in, *b_in);
-  if (dt == DType::bool_)
-    throw RuntimeError("mm: not implemented for bool tensors");
+  if (dt == DType::bool_) throw RuntimeError("mm: not implemented for bool tensors");
   Tensor a = to_dtype(a_in, dt), b = to_dtype(b_in, dt);
   Tensor ad = blas_layout(*a) ? a : contiguous_data(a);
   Tensor bd = blas_layout(*b) ? b : contiguous_data(b);
@@ -122,8 +122,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const int64_t ka = a->shape[da - 1], kb = b->shape[db == 1 ? 0 : db - 2];
   if (ka != kb)
     throw RuntimeError("matmul: shapes " + shape_str(a->shape) + " and " + shape_str(b->shape) +
-                       " cannot be multiplied (" + std::to_string(ka) + " != " +
-                       std::to_string(kb) + ")");
+                       " cannot be multiplied (" + std::to_string(ka) +
+                       " != " + std::to_string(kb) + ")");
   if (da == 1 && db == 1) return reshape(mm(reshape(a, {1, ka}), reshape(b, {kb, 1})), {});
   if (da <= 2 && db <= 2) {
     Tensor a2 = da == 1 ? reshape(a, {1, ka}) : a, b2 = db == 1 ? reshape(b, {kb, 1}) : b;
@@ -182,20 +182,21 @@ Tensor dot(const Tensor& a, const Tensor& b) {
   return matmul(a, b);
 }
 
-TG_OP("matmul(Tensor input, Tensor other) -> Tensor",
-      "function method __matmul__ r:__rmatmul__", matmul,
+TG_OP("matmul(Tensor input, Tensor other) -> Tensor", "function method __matmul__ r:__rmatmul__",
+      matmul,
       R"(The matrix product with PyTorch's rules: 1-D operands, batched and broadcast.
 
 >>> (tg.ones(2, 3) @ tg.ones(3, 4)).shape
 (2, 4))");
-TG_OP("mm(Tensor input, Tensor mat2) -> Tensor", "function method",
-      [](const Tensor& a, const Tensor& b) {
-        if (a->ndim() != 2 || b->ndim() != 2)
-          throw RuntimeError("mm: expected 2-D tensors, got shapes " + shape_str(a->shape) +
-                             " and " + shape_str(b->shape));
-        return mm(a, b);
-      },
-      R"(The product of two matrices (transposed views need no copy).
+TG_OP(
+    "mm(Tensor input, Tensor mat2) -> Tensor", "function method",
+    [](const Tensor& a, const Tensor& b) {
+      if (a->ndim() != 2 || b->ndim() != 2)
+        throw RuntimeError("mm: expected 2-D tensors, got shapes " + shape_str(a->shape) + " and " +
+                           shape_str(b->shape));
+      return mm(a, b);
+    },
+    R"(The product of two matrices (transposed views need no copy).
 
 >>> tg.mm(tg.ones(2, 3), tg.ones(3, 2)).tolist()
 [[3.0, 3.0], [3.0, 3.0]])");

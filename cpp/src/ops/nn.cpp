@@ -84,8 +84,9 @@ Tensor log_softmax(const Tensor& x_in, int64_t dim_in) {
   Tensor out = softmax_forward(x, dim, true);
   Dims dims{dim};
   // y = x - logsumexp(x): jvp t - Σ softmax·t, backward g - softmax·Σg
-  forward_ad(out, {&x},
-             [&](const Grads& t) { return sub(t[0], sum(mul(exp(out), t[0]), dims, true, std::nullopt)); });
+  forward_ad(out, {&x}, [&](const Grads& t) {
+    return sub(t[0], sum(mul(exp(out), t[0]), dims, true, std::nullopt));
+  });
   return record(
       "LogSoftmaxBackward", {&x}, out,
       [&] {
@@ -102,8 +103,9 @@ Tensor softmax(const Tensor& x_in, int64_t dim_in) {
   Tensor out = softmax_forward(x, dim, false);
   Dims dims{dim};
   // jvp y·(t - Σ y·t), backward y·(g - Σ g·y)
-  forward_ad(out, {&x},
-             [&](const Grads& t) { return mul(out, sub(t[0], sum(mul(out, t[0]), dims, true, std::nullopt))); });
+  forward_ad(out, {&x}, [&](const Grads& t) {
+    return mul(out, sub(t[0], sum(mul(out, t[0]), dims, true, std::nullopt)));
+  });
   return record(
       "SoftmaxBackward", {&x}, out,
       [&] {
@@ -246,8 +248,8 @@ Tensor batch_norm_train(const Tensor& x_in, const Tensor& gamma, const Tensor& b
     Tensor dy;
     if (t[0]) {
       Tensor tx = t[0];
-      Tensor dxhat =
-          mul(invstd, sub(sub(tx, mean(tx, Dims{0}, true, std::nullopt)), mul(xhat, mean(mul(tx, xhat), Dims{0}, true, std::nullopt))));
+      Tensor dxhat = mul(invstd, sub(sub(tx, mean(tx, Dims{0}, true, std::nullopt)),
+                                     mul(xhat, mean(mul(tx, xhat), Dims{0}, true, std::nullopt))));
       dy = g_ ? mul(g_, dxhat) : dxhat;
     }
     if (t[1]) dy = sum_terms(dy, mul(t[1], xhat));
@@ -256,7 +258,7 @@ Tensor batch_norm_train(const Tensor& x_in, const Tensor& gamma, const Tensor& b
   });
   return record("BatchNormBackward", {&x, &g_, &b_}, out, [&] {
     return [sx = Saved(x), sg = Saved(g_), mean_t, invstd, eps](Node& node,
-                                                                 const Tensor& g_in) -> Grads {
+                                                                const Tensor& g_in) -> Grads {
       const Tensor &x = sx.get(), &g_ = sg.get();
       const bool nx = node.needs_grad(0), ng = node.needs_grad(1), nb = node.needs_grad(2);
       if (grad_enabled()) return batch_norm_backward_ops(x, g_, g_in, eps, nx, ng, nb);
@@ -360,7 +362,8 @@ Tensor cross_entropy_per_sample(const Tensor& logits_in, const Tensor& target_in
     Tensor keep = compare(target, scalar_tensor(double(ignore_index), DType::int64), Compare::ne);
     Tensor safe = where(keep, target, scalar_tensor(0.0, DType::int64));
     Tensor picked = reshape(gather(t[0], 1, reshape(safe, {n, 1})), {n});
-    return mul(sub(sum(mul(p, t[0]), Dims{1}, false, std::nullopt), picked), to_dtype(keep, logits->dtype));
+    return mul(sub(sum(mul(p, t[0]), Dims{1}, false, std::nullopt), picked),
+               to_dtype(keep, logits->dtype));
   });
   return record("CrossEntropyBackward", {&logits}, out, [&] {
     return [sl = Saved(logits), target, lse, ignore_index](Node&, const Tensor& g_in) -> Grads {

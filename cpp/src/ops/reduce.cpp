@@ -290,11 +290,11 @@ static Tensor extremum_all(const Tensor& x_in, bool is_max) {
   // Ties share the gradient evenly: d out/dx = mask/count, mask = (x == out),
   // where a NaN result selects the NaN entries (as PyTorch).
   auto share = [](const Tensor& x, const Tensor& out) {
-    Tensor mask = to_dtype(logical(compare(x, out, Compare::eq),
-                                   logical(compare(x, x, Compare::ne),
-                                           compare(out, out, Compare::ne), Logical::and_),
-                                   Logical::or_),
-                           x->dtype);
+    Tensor mask = to_dtype(
+        logical(compare(x, out, Compare::eq),
+                logical(compare(x, x, Compare::ne), compare(out, out, Compare::ne), Logical::and_),
+                Logical::or_),
+        x->dtype);
     return div(mask, sum(mask, std::nullopt, false, std::nullopt));
   };
   forward_ad(out, {&x_in}, [&](const Grads& t) {
@@ -400,8 +400,9 @@ static Tensor argext(const Tensor& x, std::optional<int64_t> dim, bool keepdim, 
   check_defined(x, op);
   if (!dim) {
     if (x->numel == 0)
-      throw RuntimeError(std::string(op) + "(): Expected reduction dim to be specified for "
-                                           "input.numel() == 0.");
+      throw RuntimeError(std::string(op) +
+                         "(): Expected reduction dim to be specified for "
+                         "input.numel() == 0.");
     Tensor i = arg_extremum(reshape(x, {x->numel}), 0, is_max);
     return keepdim ? reshape(i, Shape(x->ndim(), 1)) : reshape(i, {});
   }
@@ -434,9 +435,8 @@ Tensor var(const Tensor& x, const OptDims& dims_in, double correction, bool keep
   auto slope = [dims, denom](const Tensor& x) {
     return mul(sub(x, mean(x, dims, true, std::nullopt)), scalar_tensor(2.0 / denom, x->dtype));
   };
-  forward_ad(out, {&x}, [&](const Grads& t) {
-    return sum(mul(t[0], slope(x)), dims, keepdim, std::nullopt);
-  });
+  forward_ad(out, {&x},
+             [&](const Grads& t) { return sum(mul(t[0], slope(x)), dims, keepdim, std::nullopt); });
   return record("VarBackward", {&x}, out, [&] {
     return [sx = Saved(x), kept, slope](Node&, const Tensor& g) -> Grads {
       return {mul(reshape(g, kept), slope(sx.get()))};
@@ -621,19 +621,21 @@ TG_OP("min(Tensor input, int dim, bool keepdim=False) -> (Tensor values, Tensor 
 
 >>> tg.min(tg.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).values.tolist()
 [1.0, 2.0])");
-TG_OP("argmax(Tensor input, int? dim=None, bool keepdim=False) -> Tensor", "function method",
-      [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
-        return argext(x, dim, keepdim, true);
-      },
-      R"(The index of the first largest element (of the flattened input when dim is None).
+TG_OP(
+    "argmax(Tensor input, int? dim=None, bool keepdim=False) -> Tensor", "function method",
+    [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+      return argext(x, dim, keepdim, true);
+    },
+    R"(The index of the first largest element (of the flattened input when dim is None).
 
 >>> tg.argmax(tg.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1).tolist()
 [1, 0])");
-TG_OP("argmin(Tensor input, int? dim=None, bool keepdim=False) -> Tensor", "function method",
-      [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
-        return argext(x, dim, keepdim, false);
-      },
-      R"(The index of the first smallest element (of the flattened input when dim is None).
+TG_OP(
+    "argmin(Tensor input, int? dim=None, bool keepdim=False) -> Tensor", "function method",
+    [](const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+      return argext(x, dim, keepdim, false);
+    },
+    R"(The index of the first smallest element (of the flattened input when dim is None).
 
 >>> tg.argmin(tg.tensor([3.0, 1.0, 2.0])).item()
 1)");
@@ -651,15 +653,17 @@ TG_OP("logsumexp(Tensor input, int[] dim, bool keepdim=False) -> Tensor", "funct
 
 >>> round(tg.logsumexp(tg.tensor([0.0, 0.0]), dim=0).item(), 4)
 0.6931)");
-TG_OP("norm(Tensor input, str p, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) "
-      "-> Tensor",
-      "function method", norm_str, R"(The Frobenius norm ('fro': the 2-norm of the elements).
+TG_OP(
+    "norm(Tensor input, str p, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None) "
+    "-> Tensor",
+    "function method", norm_str, R"(The Frobenius norm ('fro': the 2-norm of the elements).
 
 >>> tg.norm(tg.tensor([3.0, 4.0]), "fro").item()
 5.0)");
-TG_OP("norm(Tensor input, Scalar? p=2, int[]? dim=None, bool keepdim=False, *, ScalarType? "
-      "dtype=None) -> Tensor",
-      "function method", norm_op, R"(The p-norm over dim (every element by default).
+TG_OP(
+    "norm(Tensor input, Scalar? p=2, int[]? dim=None, bool keepdim=False, *, ScalarType? "
+    "dtype=None) -> Tensor",
+    "function method", norm_op, R"(The p-norm over dim (every element by default).
 
 >>> tg.norm(tg.tensor([3.0, 4.0])).item()
 5.0)");

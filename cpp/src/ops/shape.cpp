@@ -88,8 +88,8 @@ static Shape infer_shape(const Shape& shape_in, const Shape& input_shape, const 
       if (infer >= 0) throw RuntimeError(std::string(op) + ": only one dimension can be inferred");
       infer = int64_t(i);
     } else if (shape[i] < 0) {
-      throw RuntimeError(std::string(op) + ": invalid shape dimension " +
-                         std::to_string(shape[i]) + " in " + shape_str(shape_in));
+      throw RuntimeError(std::string(op) + ": invalid shape dimension " + std::to_string(shape[i]) +
+                         " in " + shape_str(shape_in));
     } else {
       known *= shape[i];
     }
@@ -103,8 +103,8 @@ static Shape infer_shape(const Shape& shape_in, const Shape& input_shape, const 
   }
   if (numel_of(shape, op) != numel)
     throw RuntimeError(std::string(op) + ": shape " + shape_str(shape_in) +
-                       " is invalid for input of size " + std::to_string(numel) +
-                       " (input shape " + shape_str(input_shape) + ")");
+                       " is invalid for input of size " + std::to_string(numel) + " (input shape " +
+                       shape_str(input_shape) + ")");
   return shape;
 }
 
@@ -146,7 +146,8 @@ Tensor as_strided(const Tensor& x, const Shape& shape, const Strides& strides,
                        std::to_string(shape.size()) + " and " + std::to_string(strides.size()) +
                        ")");
   const int64_t offset = storage_offset ? *storage_offset : x->offset;
-  if (offset < 0) throw RuntimeError("as_strided: negative storage offset " + std::to_string(offset));
+  if (offset < 0)
+    throw RuntimeError("as_strided: negative storage offset " + std::to_string(offset));
   int64_t reach = offset;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (strides[d] < 0)
@@ -173,8 +174,8 @@ Tensor as_strided(const Tensor& x, const Shape& shape, const Strides& strides,
 
 namespace {
 // Elements of a storage spanned by both geometries.
-int64_t extent(const Shape& s1, const Strides& st1, int64_t o1, const Shape& s2,
-               const Strides& st2, int64_t o2) {
+int64_t extent(const Shape& s1, const Strides& st1, int64_t o1, const Shape& s2, const Strides& st2,
+               int64_t o2) {
   auto reach = [](const Shape& s, const Strides& st, int64_t o) {
     int64_t r = o;
     for (size_t d = 0; d < s.size(); ++d) {
@@ -207,8 +208,8 @@ Tensor as_strided_gather(const Tensor& x, const Shape& base_shape, const Strides
                          int64_t base_offset, const Shape& shape, const Strides& strides,
                          int64_t offset) {
   // place x as the base in a scratch storage, read the view region out
-  Tensor scratch = zeros(
-      {extent(base_shape, base_strides, base_offset, shape, strides, offset)}, x->dtype);
+  Tensor scratch =
+      zeros({extent(base_shape, base_strides, base_offset, shape, strides, offset)}, x->dtype);
   copy_into(alias_with(scratch, base_shape, base_strides, base_offset), x);
   Tensor out = copy_data(alias_with(scratch, shape, strides, offset));
   forward_ad(out, {&x}, [&](const Grads& t) {
@@ -224,8 +225,8 @@ Tensor as_strided_gather(const Tensor& x, const Shape& base_shape, const Strides
 Tensor as_strided_scatter(const Tensor& g, const Shape& base_shape, const Strides& base_strides,
                           int64_t base_offset, const Shape& shape, const Strides& strides,
                           int64_t offset) {
-  Tensor scratch = zeros(
-      {extent(base_shape, base_strides, base_offset, shape, strides, offset)}, g->dtype);
+  Tensor scratch =
+      zeros({extent(base_shape, base_strides, base_offset, shape, strides, offset)}, g->dtype);
   add_through(alias_with(scratch, shape, strides, offset), g);
   Tensor out = copy_data(alias_with(scratch, base_shape, base_strides, base_offset));
   forward_ad(out, {&g}, [&](const Grads& t) {
@@ -241,10 +242,11 @@ Tensor as_strided_scatter(const Tensor& g, const Shape& base_shape, const Stride
 Tensor permute(const Tensor& x, const Dims& dims) {
   check_defined(x, "permute");
   if (int64_t(dims.size()) != x->ndim())
-    throw RuntimeError("permute: number of dimensions in the tensor input does not match the "
-                       "length of the desired ordering of dimensions i.e. input.dim() = " +
-                       std::to_string(x->ndim()) + " is not equal to len(dims) = " +
-                       std::to_string(dims.size()) + " (shape " + shape_str(x->shape) + ")");
+    throw RuntimeError(
+        "permute: number of dimensions in the tensor input does not match the "
+        "length of the desired ordering of dimensions i.e. input.dim() = " +
+        std::to_string(x->ndim()) + " is not equal to len(dims) = " + std::to_string(dims.size()) +
+        " (shape " + shape_str(x->shape) + ")");
   Dims perm(dims.size()), inverse(dims.size(), -1);
   Shape shape(dims.size());
   Strides strides(dims.size());
@@ -372,7 +374,8 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
 Tensor slice(const Tensor& x, int64_t dim_in, int64_t start, int64_t stop, int64_t step) {
   check_defined(x, "slice");
   int64_t dim = wrap_dim(dim_in, x->ndim(), "slice", false);
-  if (step <= 0) throw ValueError("slice: step must be greater than zero, got " + std::to_string(step));
+  if (step <= 0)
+    throw ValueError("slice: step must be greater than zero, got " + std::to_string(step));
   const int64_t size = x->shape[dim];
   // clamp as Python slices do
   auto clampi = [size](int64_t v) {
@@ -399,8 +402,9 @@ Tensor narrow(const Tensor& x, int64_t dim_in, int64_t start, int64_t length) {
   int64_t dim = wrap_dim(dim_in, x->ndim(), "narrow", false);
   const int64_t size = x->shape[dim];
   if (start < -size || start > size)
-    throw IndexError("narrow: start (" + std::to_string(start) + ") is out of range for dimension " +
-                     std::to_string(dim) + " of size " + std::to_string(size));
+    throw IndexError("narrow: start (" + std::to_string(start) +
+                     ") is out of range for dimension " + std::to_string(dim) + " of size " +
+                     std::to_string(size));
   if (start < 0) start += size;
   if (length < 0 || start + length > size)
     throw RuntimeError("narrow: start (" + std::to_string(start) + ") + length (" +
@@ -412,7 +416,9 @@ Tensor narrow(const Tensor& x, int64_t dim_in, int64_t start, int64_t length) {
 Tensor select(const Tensor& x, int64_t dim_in, int64_t index) {
   check_defined(x, "select");
   if (x->ndim() == 0)
-    throw IndexError("invalid index of a 0-dim tensor (select). Use `tensor.item()` to convert a 0-dim tensor to a number");
+    throw IndexError(
+        "invalid index of a 0-dim tensor (select). Use `tensor.item()` to convert a 0-dim tensor "
+        "to a number");
   int64_t dim = wrap_dim(dim_in, x->ndim(), "select");
   const int64_t size = x->shape[dim];
   if (index < -size || index >= size)
@@ -436,8 +442,8 @@ Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1_in, int64_t dim2_i
   int64_t d1 = wrap_dim(dim1_in, x->ndim(), "diagonal", false),
           d2 = wrap_dim(dim2_in, x->ndim(), "diagonal", false);
   if (d1 == d2)
-    throw RuntimeError("diagonal dimensions cannot be identical " + std::to_string(dim1_in) +
-                       ", " + std::to_string(dim2_in));
+    throw RuntimeError("diagonal dimensions cannot be identical " + std::to_string(dim1_in) + ", " +
+                       std::to_string(dim2_in));
   // the diagonal of a dense layout of x's shape, and the same of x itself
   auto geometry = [&](const Strides& st, int64_t base, Shape& shape, Strides& strides,
                       int64_t& at) {
@@ -581,7 +587,8 @@ std::vector<Tensor> split(const Tensor& x, const Shape& sizes, int64_t dim_in) {
   int64_t dim = wrap_dim(dim_in, x->ndim(), "split", false);
   int64_t total = 0;
   for (int64_t s : sizes) {
-    if (s < 0) throw RuntimeError("split: split sizes must be non-negative, got " + std::to_string(s));
+    if (s < 0)
+      throw RuntimeError("split: split sizes must be non-negative, got " + std::to_string(s));
     total += s;
   }
   if (total != x->shape[dim])
@@ -616,8 +623,9 @@ std::vector<Tensor> split_size(const Tensor& x, int64_t size, int64_t dim) {
 }
 std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   check_defined(x, "chunk");
-  if (chunks <= 0) throw RuntimeError("chunk expects `chunks` to be greater than 0, got: " +
-                                      std::to_string(chunks));
+  if (chunks <= 0)
+    throw RuntimeError("chunk expects `chunks` to be greater than 0, got: " +
+                       std::to_string(chunks));
   int64_t d = wrap_dim(dim, x->ndim(), "chunk", false);
   const int64_t len = x->shape[d];
   return split(x, even_split(len, (len + chunks - 1) / chunks, "chunk"), d);
@@ -632,9 +640,10 @@ std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
 Tensor movedim(const Tensor& x, const Dims& source, const Dims& destination) {
   check_defined(x, "movedim");
   if (source.size() != destination.size())
-    throw RuntimeError("movedim: Invalid source or destination dims: source (" +
-                       shape_str(source) + " dims) should contain the same number of dims as "
-                       "destination (" + shape_str(destination) + " dims)");
+    throw RuntimeError("movedim: Invalid source or destination dims: source (" + shape_str(source) +
+                       " dims) should contain the same number of dims as "
+                       "destination (" +
+                       shape_str(destination) + " dims)");
   const int64_t n = x->ndim();
   Dims perm(n, -1);
   std::vector<bool> used(n, false), placed(n, false);
@@ -682,15 +691,17 @@ TG_OP("reshape(Tensor input, int... shape) -> Tensor", "function method", reshap
 
 >>> tg.reshape(tg.arange(6), (3, -1)).shape
 (3, 2))");
-TG_OP("view_as(Tensor input, Tensor other) -> Tensor", "method",
-      [](const Tensor& x, const Tensor& o) { return view(x, o->shape); },
-      R"(x.view(other.shape).
+TG_OP(
+    "view_as(Tensor input, Tensor other) -> Tensor", "method",
+    [](const Tensor& x, const Tensor& o) { return view(x, o->shape); },
+    R"(x.view(other.shape).
 
 >>> tg.arange(4).view_as(tg.zeros(2, 2)).shape
 (2, 2))");
-TG_OP("reshape_as(Tensor input, Tensor other) -> Tensor", "method",
-      [](const Tensor& x, const Tensor& o) { return reshape(x, o->shape); },
-      R"(x.reshape(other.shape).
+TG_OP(
+    "reshape_as(Tensor input, Tensor other) -> Tensor", "method",
+    [](const Tensor& x, const Tensor& o) { return reshape(x, o->shape); },
+    R"(x.reshape(other.shape).
 
 >>> tg.arange(4).reshape_as(tg.zeros(2, 2)).shape
 (2, 2))");
@@ -727,9 +738,10 @@ TG_OP("expand(Tensor input, int... size) -> Tensor", "method", expand,
 
 >>> tg.tensor([[1.0], [2.0]]).expand(2, 3).tolist()
 [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])");
-TG_OP("expand_as(Tensor input, Tensor other) -> Tensor", "method",
-      [](const Tensor& x, const Tensor& o) { return expand(x, o->shape); },
-      R"(x.expand(other.shape).
+TG_OP(
+    "expand_as(Tensor input, Tensor other) -> Tensor", "method",
+    [](const Tensor& x, const Tensor& o) { return expand(x, o->shape); },
+    R"(x.expand(other.shape).
 
 >>> tg.tensor([1.0]).expand_as(tg.zeros(3)).shape
 (3,))");
@@ -788,8 +800,8 @@ TG_OP("stack(Tensor[] tensors, int dim=0) -> Tensor", "function", stack,
 
 >>> tg.stack([tg.zeros(2), tg.ones(2)]).shape
 (2, 2))");
-TG_OP("split(Tensor input, int split_size_or_sections, int dim=0) -> Tensor[]",
-      "function method", split_size, R"(Views of split_size elements along dim (the last may be
+TG_OP("split(Tensor input, int split_size_or_sections, int dim=0) -> Tensor[]", "function method",
+      split_size, R"(Views of split_size elements along dim (the last may be
 shorter).
 
 >>> [t.tolist() for t in tg.split(tg.arange(5), 2)]
@@ -830,61 +842,69 @@ TG_OP("copy_(Tensor input, Operand src) -> Tensor", "method", copy_,
 
 >>> x = tg.zeros(3); x.copy_(tg.tensor([1.0, 2.0, 3.0])).tolist()
 [1.0, 2.0, 3.0])");
-TG_OP("fill_(Tensor input, Operand value) -> Tensor", "method",
-      [](const Tensor& self, const Tensor& value) {
-        check_inplace(self, "fill_");
-        if (value->ndim() != 0)
-          throw RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with " +
-                             std::to_string(value->ndim()) + " dimensions.");
-        return commit_inplace(self, value, "fill_", /*copy=*/true);
-      },
-      R"(Sets every element to value, in place.
+TG_OP(
+    "fill_(Tensor input, Operand value) -> Tensor", "method",
+    [](const Tensor& self, const Tensor& value) {
+      check_inplace(self, "fill_");
+      if (value->ndim() != 0)
+        throw RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with " +
+                           std::to_string(value->ndim()) + " dimensions.");
+      return commit_inplace(self, value, "fill_", /*copy=*/true);
+    },
+    R"(Sets every element to value, in place.
 
 >>> tg.zeros(3).fill_(2.5).tolist()
 [2.5, 2.5, 2.5])");
-TG_OP("zero_(Tensor input) -> Tensor", "method",
-      [](const Tensor& self) {
-        check_inplace(self, "zero_");
-        return commit_inplace(self, scalar_tensor(0.0, self->dtype), "zero_", /*copy=*/true);
-      },
-      R"(Sets every element to zero, in place.
+TG_OP(
+    "zero_(Tensor input) -> Tensor", "method",
+    [](const Tensor& self) {
+      check_inplace(self, "zero_");
+      return commit_inplace(self, scalar_tensor(0.0, self->dtype), "zero_", /*copy=*/true);
+    },
+    R"(Sets every element to zero, in place.
 
 >>> tg.ones(2).zero_().tolist()
 [0.0, 0.0])");
-TG_OP("type_as(Tensor input, Tensor other) -> Tensor", "method",
-      [](const Tensor& x, const Tensor& o) { return to_dtype(x, o->dtype); },
-      R"(input cast to other's dtype.
+TG_OP(
+    "type_as(Tensor input, Tensor other) -> Tensor", "method",
+    [](const Tensor& x, const Tensor& o) { return to_dtype(x, o->dtype); },
+    R"(input cast to other's dtype.
 
 >>> tg.tensor([1, 2]).type_as(tg.zeros(1)).dtype
 tapegrad.float32)");
 
-TG_OP("float(Tensor input) -> Tensor", "method",
-      [](const Tensor& x) { return to_dtype(x, DType::float32); },
-      R"(input as float32 (itself when it already is).
+TG_OP(
+    "float(Tensor input) -> Tensor", "method",
+    [](const Tensor& x) { return to_dtype(x, DType::float32); },
+    R"(input as float32 (itself when it already is).
 
 >>> tg.tensor([1, 2]).float().dtype
 tapegrad.float32)");
-TG_OP("double(Tensor input) -> Tensor", "method",
-      [](const Tensor& x) { return to_dtype(x, DType::float64); },
-      R"(input as float64 (itself when it already is).
+TG_OP(
+    "double(Tensor input) -> Tensor", "method",
+    [](const Tensor& x) { return to_dtype(x, DType::float64); },
+    R"(input as float64 (itself when it already is).
 
 >>> tg.tensor([1, 2]).double().dtype
 tapegrad.float64)");
-TG_OP("long(Tensor input) -> Tensor", "method",
-      [](const Tensor& x) { return to_dtype(x, DType::int64); },
-      R"(input as int64, truncated toward zero.
+TG_OP(
+    "long(Tensor input) -> Tensor", "method",
+    [](const Tensor& x) { return to_dtype(x, DType::int64); },
+    R"(input as int64, truncated toward zero.
 
 >>> tg.tensor([1.7, -1.7]).long().tolist()
 [1, -1])");
-TG_OP("int(Tensor input) -> Tensor", "method",
-      [](const Tensor& x) { return to_dtype(x, DType::int32); },
-      R"(input as int32, truncated toward zero.
+TG_OP(
+    "int(Tensor input) -> Tensor", "method",
+    [](const Tensor& x) { return to_dtype(x, DType::int32); },
+    R"(input as int32, truncated toward zero.
 
 >>> tg.tensor([1.7]).int().dtype
 tapegrad.int32)");
-TG_OP("bool(Tensor input) -> Tensor", "method",
-      [](const Tensor& x) { return to_dtype(x, DType::bool_); },
-      R"(input as bool (nonzero is True).
+TG_OP(
+    "bool(Tensor input) -> Tensor", "method",
+    [](const Tensor& x) { return to_dtype(x, DType::bool_); },
+    R"(input as bool (nonzero is True).
 
 >>> tg.tensor([0.0, 2.0]).bool().tolist()
 [False, True])");

@@ -191,13 +191,13 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
     if constexpr (std::is_floating_point_v<T>) res = (in != in).select(in, res);
   });
   // gradient passes where min <= x <= max (boundaries included, as PyTorch)
-  return elementwise_rule(
-      "ClampBackward", src, out, kInput, [lo, hi](const Tensor& x, const Tensor&) {
-        Tensor mask = one_like(x);
-        if (lo) mask = mul(mask, compare(x, wrapped_scalar(*lo), Compare::ge));
-        if (hi) mask = mul(mask, compare(x, wrapped_scalar(*hi), Compare::le));
-        return mask;
-      });
+  return elementwise_rule("ClampBackward", src, out, kInput,
+                          [lo, hi](const Tensor& x, const Tensor&) {
+                            Tensor mask = one_like(x);
+                            if (lo) mask = mul(mask, compare(x, wrapped_scalar(*lo), Compare::ge));
+                            if (hi) mask = mul(mask, compare(x, wrapped_scalar(*hi), Compare::le));
+                            return mask;
+                          });
 }
 
 namespace {

@@ -8,10 +8,9 @@ return shapes: ``vjp``, ``jvp`` (true forward mode), ``hvp``, ``jacobian``, ``he
 """
 
 from tapegrad import _core
+from tapegrad._core import Tensor, ones_like, zeros_like
+from tapegrad._grad_mode import enable_grad
 from tapegrad.autograd import forward_ad
-from tapegrad._core import Tensor
-from tapegrad._grad_mode import enable_grad, no_grad
-from tapegrad._core import ones_like, zeros_like
 
 
 def _as_tuple(x, arg, fn):

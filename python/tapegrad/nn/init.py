@@ -15,9 +15,8 @@ import warnings
 
 import numpy as np
 
-from tapegrad._core import Tensor, dtype
+from tapegrad._core import Tensor, dtype, rand, randn
 from tapegrad._grad_mode import no_grad
-from tapegrad._core import rand, randn
 from tapegrad._tensor import tensor as _new_tensor
 
 __all__ = [

@@ -11,11 +11,10 @@ and moves them back, so a search never leaves the parameters anywhere but w.
 
 import math
 
-from tapegrad._core import Tensor
+from tapegrad._core import Tensor, cat, zeros
+from tapegrad._core import dot as _dot
 from tapegrad._core import dtype as _dtype
 from tapegrad._grad_mode import enable_grad, no_grad
-from tapegrad._core import cat, zeros
-from tapegrad._core import dot as _dot
 from tapegrad.optim.optimizer import Optimizer
 
 _FLOAT64 = _dtype.float64

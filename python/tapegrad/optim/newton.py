@@ -4,10 +4,9 @@ products from double backward."""
 import math
 
 from tapegrad import autograd
-from tapegrad._core import Tensor
+from tapegrad._core import Tensor, zeros, zeros_like
 from tapegrad._grad_mode import enable_grad, no_grad
 from tapegrad._tensor import recording_backward_graphs
-from tapegrad._core import zeros, zeros_like
 from tapegrad.optim.line_search import (
     add_flat,
     dot,

@@ -11,8 +11,7 @@ import numbers
 
 import numpy as np
 
-from tapegrad._core import Tensor, dtype
-from tapegrad._core import rand, stack
+from tapegrad._core import Tensor, dtype, rand, stack
 from tapegrad._tensor import tensor
 
 __all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]

@@ -2,9 +2,8 @@
 
 import math
 
-from tapegrad._core import Tensor
+from tapegrad._core import Tensor, norm, stack
 from tapegrad._grad_mode import no_grad
-from tapegrad._core import norm, stack
 from tapegrad._tensor import tensor
 
 
