@@ -17,35 +17,15 @@ For each entry the parametrized tests below check:
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 import pathlib
 import re
 import zlib
-from typing import Callable
 
 import numpy as np
 import pytest
 import tapegrad as tg
-
-
-@dataclasses.dataclass(frozen=True)
-class OpInfo:
-    name: str
-    fn: Callable  # on tapegrad tensors
-    ref: Callable  # the same on NumPy arrays
-    shapes: tuple  # one shape per input
-    domain: object = "real"  # a domain name, or a tuple of one per input
-    torch_fn: Callable | None = None  # (torch_module, *tensors); None: fn works on torch
-    nondiff: tuple = ()  # inputs that never require grad (e.g. where's condition)
-    differentiable: bool = True  # False: comparisons (0/1 results, no grad)
-
-    def domains(self):
-        if isinstance(self.domain, str):
-            return (self.domain,) * len(self.shapes)
-        return self.domain
-
-    def __repr__(self):
-        return self.name
+from opinfo import OpInfo
 
 
 def _sigmoid(a):
@@ -700,6 +680,13 @@ OP_DB = [
       "int", differentiable=False),
 ]
 
+# More entries live in tests/ops_*.py, one module per area of the op table, each with
+# a list OPS (and, optionally, a dict TESTED_ELSEWHERE as below).
+_AREAS = [importlib.import_module(p.stem)
+          for p in sorted(pathlib.Path(__file__).parent.glob("ops_*.py"))]
+OP_DB += [op for area in _AREAS for op in area.OPS]
+assert len({op.name for op in OP_DB}) == len(OP_DB), "OP_DB names must be unique"
+
 DIFF_OPS = [op for op in OP_DB if op.differentiable]
 
 
@@ -1324,6 +1311,8 @@ TESTED_ELSEWHERE = {
     "copy_": "test_views", "fill_": "test_views", "zero_": "test_views",
     "detach": "test_autograd",
 }
+for _area in _AREAS:
+    TESTED_ELSEWHERE.update(getattr(_area, "TESTED_ELSEWHERE", {}))
 
 
 def _public_ops():
