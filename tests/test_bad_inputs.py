@@ -134,6 +134,12 @@ CASES = {
     "stack_dim_out_of_range": C("tg.stack([tg.ones(2, 3), tg.ones(2, 3)], dim=3)", IX, "stack"),
     "stack_negative_dim_out_of_range": C("tg.stack([tg.ones(2), tg.ones(2)], dim=-3)", IX,
                                          "stack"),
+    "size_0d": C("tg.tensor(2.0).size(0)", IX, "size", words=["no dimensions"]),
+    "size_0d_negative": C("tg.tensor(2.0).size(-1)", IX, "size", words=["no dimensions"]),
+    "size_out_of_range": C("tg.ones(2, 3).size(2)", IX, "size"),
+    "size_negative_out_of_range": C("tg.ones(2, 3).size(-3)", IX, "size"),
+    "flatten_0d_out_of_range": C("tg.tensor(2.0).flatten(1)", IX, "flatten"),
+    "flatten_0d_end_out_of_range": C("tg.tensor(2.0).flatten(0, -2)", IX, "flatten"),
     "permute_dim_out_of_range": C("tg.ones(2, 3).permute(0, 2)", IX, "permute"),
     "permute_negative_out_of_range": C("tg.ones(2, 3).permute(-3, 0)", IX, "permute"),
     # --- permute / cat / stack / expand / view shapes ------------------------------------------

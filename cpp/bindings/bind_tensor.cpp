@@ -184,7 +184,7 @@ void bind_tensor(py::module_& m) {
           "size",
           [](const Tensor& t, py::object dim) -> py::object {
             if (dim.is_none()) return shape_tuple(t->shape);
-            return py::int_(t->shape[wrap_dim(dim.cast<int64_t>(), t->ndim(), "size")]);
+            return py::int_(size_at(t, dim.cast<int64_t>()));
           },
           py::arg("dim") = py::none())
       .def_property(

@@ -186,6 +186,15 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
   return dim < 0 ? dim + std::max<int64_t>(ndim, 1) : dim;
 }
 
+int64_t size_at(const Tensor& t, int64_t dim) {
+  check_defined(t, "size");
+  // wrap_dim maps -1 and 0 of a 0-d tensor to 0, and shape[0] does not exist
+  if (t->ndim() == 0)
+    throw IndexError("size: dimension specified as " + std::to_string(dim) +
+                     " but tensor has no dimensions");
+  return t->shape[wrap_dim(dim, t->ndim(), "size")];
+}
+
 namespace {
 int num_threads = std::max(1u, std::thread::hardware_concurrency());
 }

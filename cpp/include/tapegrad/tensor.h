@@ -112,5 +112,8 @@ int get_num_threads();
 void check_defined(const Tensor& t, const char* op);
 void check_floating(const Tensor& t, const char* op);
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
+// t.size(dim), with dim checked: unlike other dim arguments, [-1, 0] is not
+// accepted for a 0-d tensor (as PyTorch's size(), which does not wrap scalars).
+int64_t size_at(const Tensor& t, int64_t dim);
 
 }  // namespace tapegrad

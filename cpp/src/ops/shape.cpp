@@ -268,9 +268,10 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   check_defined(x, "flatten");
-  if (x->ndim() == 0) return reshape(x, {1});
   int64_t s = wrap_dim(start_dim, x->ndim(), "flatten"),
           e = wrap_dim(end_dim, x->ndim(), "flatten");
+  // checked above even for a 0-d tensor, whose dims [-1, 0] both name the one element
+  if (x->ndim() == 0) return reshape(x, {1});
   if (s > e) throw ValueError("flatten: start_dim cannot come after end_dim");
   Shape shape(x->shape.begin(), x->shape.begin() + s);
   int64_t merged = 1;
