@@ -7,8 +7,24 @@ case it was running is recorded as a crash and a new interpreter resumes with
 the next case.
 """
 
+import itertools
+
 import pytest
-from bad_inputs import IX, C, M, R, T, V, check, check_clean_exit, check_detects_crashes, run_all
+import tapegrad as tg
+from bad_inputs import (
+    IX,
+    OK,
+    C,
+    M,
+    R,
+    T,
+    V,
+    check,
+    check_clean_exit,
+    check_detects_crashes,
+    check_survived,
+    run_all,
+)
 
 CMP = ("lt", "le", "gt", "ge", "eq", "ne", "less", "greater", "equal", "compar", "<", ">")
 
@@ -310,9 +326,355 @@ CASES = {
 }
 
 
+# --- private entry points ------------------------------------------------------------
+# The functions of ``tg._core`` whose names start with an underscore are what the public
+# API is built on; they are reachable from Python all the same, so each checks its own
+# arguments. First the cases whose outcome is known exactly, then a sweep that gives each
+# argument of each of them every hostile value of its kind.
+P = "tg._core."
+PRIVATE_CASES = {
+    "slice_0d": C(P + "_slice(tg.ones(()), 1, 5, -2, 5)", IX, "slice"),
+    "slice_dim_out_of_range": C(P + "_slice(tg.ones(2, 3), 2, 0, 1, 1)", IX, "slice"),
+    "slice_dim_huge": C(P + "_slice(tg.ones(2, 3), 2**62, 0, 1, 1)", IX, "slice"),
+    "slice_negative_dim": C(P + "_slice(tg.ones(2, 3), -3, 0, 1, 1)", IX, "slice"),
+    "slice_start_negative": C(P + "_slice(tg.ones(4), 0, -2, 3, 1)", IX, "slice"),
+    "slice_stop_past_end": C(P + "_slice(tg.ones(4), 0, 0, 5, 1)", IX, "slice"),
+    "slice_step_zero": C(P + "_slice(tg.ones(4), 0, 0, 4, 0)", V, "slice"),
+    "slice_step_negative": C(P + "_slice(tg.ones(4), 0, 4, 0, -1)", V, "slice"),
+    "slice_step_huge": C("assert " + P + "_slice(tg.ones(4), 0, 1, 4, 2**63 - 1).shape == (1,)",
+                         OK),
+    "slice_none": C(P + "_slice(None, 0, 0, 1, 1)", T, "slice"),
+    "index_select_0d": C(P + "_index_select(tg.ones(()), 0, tg.tensor([0]))", IX, "index"),
+    "index_select_dim": C(P + "_index_select(tg.ones(2), 1, tg.tensor([0]))", IX, "index"),
+    "index_select_float_index": C(P + "_index_select(tg.ones(2), 0, tg.ones(1))", T, "index"),
+    "index_select_index_huge": C(P + "_index_select(tg.ones(2), 0, tg.tensor([2**62]))", IX,
+                                 "index"),
+    "gather_0d": C(P + "_gather(tg.ones(()), 0, tg.tensor(0))", IX, "gather"),
+    "gather_dim": C(P + "_gather(tg.ones(2, 2), 2, tg.tensor([[0]]))", IX, "gather"),
+    "gather_index_rank": C(P + "_gather(tg.ones(2, 2), 1, tg.tensor([0, 1]))", V, "gather"),
+    "gather_index_out_of_range": C(P + "_gather(tg.ones(2, 2), 1, tg.tensor([[0], [-3]]))", IX,
+                                   "gather"),
+    "max_dim_dim": C(P + "_max_dim(tg.ones(2, 2), -3, False)", IX, "max"),
+    "min_dim_none": C(P + "_min_dim(None, 0, False)", T, "min"),
+    "max_all_empty": C(P + "_max_all(tg.zeros(0))", V, "max"),
+    "min_all_none": C(P + "_min_all(None)", T, "min"),
+    "mm_1d": C(P + "_mm(tg.ones(3), tg.ones(3), False, False)", V, "mm"),
+    "mm_batches": C(P + "_mm(tg.ones(2, 2, 2), tg.ones(3, 2, 2), False, False)", V, "mm"),
+    "mm_transposed_misaligned": C(P + "_mm(tg.ones(2, 3), tg.ones(2, 3), False, False)", V,
+                                  "matmul"),
+    "mm_none": C(P + "_mm(tg.ones(2, 2), None, False, True)", T, "matmul"),
+    "sum_to_none": C(P + "_sum_to(None, [1])", T, "sum_to"),
+    "sum_to_more_dims": C(P + "_sum_to(tg.ones(3), [1, 3])", V, "sum_to"),
+    "sum_to_mismatch": C(P + "_sum_to(tg.ones(2, 3), [2])", V, "sum_to"),
+    "sum_to_negative": C(P + "_sum_to(tg.ones(3), [-1])", V, "sum_to"),
+    "broadcast_to_negative": C(P + "_broadcast_to(tg.ones(1), [-5])", V, "expand"),
+    "broadcast_to_fewer_dims": C(P + "_broadcast_to(tg.ones(2, 3), [3])", V, "expand"),
+    "broadcast_to_huge": C(P + "_broadcast_to(tg.ones(1), [2**62, 2**62])", (V, M)),
+    "reshape_none": C(P + "_reshape(None, [1])", T, "reshape"),
+    "reshape_huge": C(P + "_reshape(tg.ones(4), [2**62, 2**62])", V, "reshape"),
+    "batch_norm_none": C(P + "_batch_norm_train(None, None, None, None, None, 0.1, 1e-5)", T,
+                         "batch_norm"),
+    "batch_norm_1d": C(P + "_batch_norm_train(tg.ones(4), None, None, None, None, 0.1, 1e-5)",
+                       V, "batch_norm"),
+    "batch_norm_gamma_shape": C(
+        P + "_batch_norm_train(tg.ones(4, 3), tg.ones(2), None, None, None, 0.1, 1e-5)", V,
+        "batch_norm"),
+    "batch_norm_running_shape": C(
+        P + "_batch_norm_train(tg.ones(4, 3), None, None, tg.ones(4), None, 0.1, 1e-5)", V,
+        "batch_norm"),
+    "batch_norm_int64": C(
+        P + "_batch_norm_train(tg.tensor([[1, 2], [3, 4]]), None, None, None, None, 0.1, 0.0)",
+        T, "batch_norm"),
+    "cross_entropy_target_none": C(P + "_cross_entropy(tg.ones(2, 3), None, -100)", T,
+                                   "cross_entropy"),
+    "cross_entropy_target_float": C(P + "_cross_entropy(tg.ones(2, 3), tg.ones(2), -100)", T,
+                                    "cross_entropy"),
+    "cross_entropy_target_shape": C(P + "_cross_entropy(tg.ones(2, 3), tg.tensor([0]), -100)",
+                                    V, "cross_entropy"),
+    "cross_entropy_target_huge": C(
+        P + "_cross_entropy(tg.ones(2, 3), tg.tensor([0, 2**62]), -100)", IX, "cross_entropy"),
+    "cross_entropy_logits_1d": C(P + "_cross_entropy(tg.ones(3), tg.tensor([0]), -100)", V,
+                                 "cross_entropy"),
+    "dropout_mask_p": C(P + "_dropout_mask([3], 1.5, tg.float32)", V, "dropout"),
+    "dropout_mask_p_nan": C(P + "_dropout_mask([3], float('nan'), tg.float32)", V, "dropout"),
+    "dropout_mask_int64": C(P + "_dropout_mask([3], 0.5, tg.int64)", T),
+    "dropout_mask_negative_shape": C(P + "_dropout_mask([-3], 0.5, tg.float32)", V),
+    "tangent_none": C(P + "_tangent(None)", T, "jvp"),
+    "make_dual_shapes": C(P + "_make_dual(tg.ones(2), tg.ones(3))", V, "jvp"),
+    "make_dual_none": C(P + "_make_dual(tg.ones(2), None)", T, "jvp"),
+    "assign_op_none": C("tg.ones(2, requires_grad=True)._assign(1.0, None)", T),
+    "assign_shapes": C("tg.ones(2)._assign(tg.ones(3), 'copy_')", V, "copy_"),
+    "assign_string": C("tg.ones(2)._assign('x', 'copy_')", T, "copy_"),
+    "full_negative": C(P + "_full([-1], 1.0, tg.float32)", V),
+    "empty_huge": C(P + "_empty([2**62, 2**62], tg.float32)", V),
+    "zeros_too_big": C(P + "_zeros([2**40, 2**18], tg.float32)", M),
+    "eye_negative": C(P + "_eye(-1, 2, tg.float32)", V, "eye"),
+    "arange_nan": C(P + "_arange(0.0, float('nan'), 1.0, tg.float32)", V, "arange"),
+    "rand_int64": C(P + "_rand([2], tg.int64)", T, "rand"),
+    "randn_int64": C(P + "_randn([2], tg.int64)", T, "randn"),
+    "from_numpy_strings": C(P + "_from_numpy(np.array(['a']), None, True)", T, "tensor"),
+    "from_numpy_objects": C(P + "_from_numpy(np.array([None]), None, True)", T, "tensor"),
+    "grad_not_tensors": C(P + "_grad([1], [tg.ones(1)], None, False, False, False)", T, "grad"),
+    "grad_none_output": C(P + "_grad([None], [tg.ones(1, requires_grad=True)], None, False, "
+                          "False, False)", T, "grad"),
+    "backward_many_none": C(P + "_backward_many([None], None, False, False)", T, "backward"),
+    "backward_many_counts": C("""
+        x = tg.ones(2, requires_grad=True)
+        tg._core._backward_many([x * 2], [tg.ones(2), tg.ones(2)], False, False)
+    """, R),
+    "backward_method_shape": C("(tg.ones(2, requires_grad=True) * 2)._backward(tg.ones(3), "
+                               "False, False)", R),
+    "load_blas_missing": C("assert " + P + "_load_blas('/nonexistent/libblas.so') is False", OK),
+    "load_blas_not_a_library": C("assert " + P + "_load_blas('/dev/null') is False", OK),
+    "load_blas_without_gemm": C("assert " + P + "_load_blas('libm.so.6') is False\n"
+                                "assert (tg.ones(64, 64) @ tg.ones(64, 64)).sum().item() == "
+                                "64.0 ** 3", OK),
+    "sgd_buffers_missing": C(
+        P + "_sgd_step([tg.ones(2)], [tg.ones(2)], [], [True], 0.1, 0.9, 0.0, 0.0, False, False)",
+        V, "sgd"),
+    "sgd_flags_missing": C(
+        P + "_sgd_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], 0.1, 0.9, 0.0, 0.0, False, "
+        "False)", V, "sgd"),
+    "sgd_grads_missing": C(
+        P + "_sgd_step([tg.ones(2)], [], [], [], 0.1, 0.0, 0.0, 0.0, False, False)", V, "sgd"),
+    "adam_state_missing": C(
+        P + "_adam_step([tg.ones(2)], [tg.ones(2)], [], [], [], [1.0], 0.1, 0.9, 0.99, 1e-8, "
+        "0.0, False, False, False)", V, "adam"),
+    "adam_vmax_missing": C(
+        P + "_adam_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [1.0], 0.1, "
+        "0.9, 0.99, 1e-8, 0.0, True, False, False)", V, "adam"),
+    "adam_steps_missing": C(
+        P + "_adam_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [], 0.1, "
+        "0.9, 0.99, 1e-8, 0.0, False, True, False)", V, "adamw"),
+    "adagrad_sums_missing": C(
+        P + "_adagrad_step([tg.ones(2)], [tg.ones(2)], [], [1.0], 0.1, 0.0, 0.0, 1e-10, False)",
+        V, "adagrad"),
+    "adagrad_steps_missing": C(
+        P + "_adagrad_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], 0.1, 0.0, 0.0, 1e-10, "
+        "False)", V, "adagrad"),
+    "rmsprop_square_missing": C(
+        P + "_rmsprop_step([tg.ones(2)], [tg.ones(2)], [], [], [], 0.01, 0.99, 1e-8, 0.0, 0.0, "
+        "False, False)", V, "rmsprop"),
+    "rmsprop_grad_avg_missing": C(
+        P + "_rmsprop_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [], 0.01, 0.99, 1e-8, "
+        "0.0, 0.0, True, False)", V, "rmsprop"),
+    "rmsprop_buffer_missing": C(
+        P + "_rmsprop_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [], 0.01, 0.99, 1e-8, "
+        "0.0, 0.9, False, False)", V, "rmsprop"),
+    "adadelta_state_missing": C(
+        P + "_adadelta_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], 1.0, 0.9, 1e-6, 0.0, "
+        "False)", V, "adadelta"),
+    "optimizer_state_dtype": C(
+        P + "_adadelta_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2, dtype=tg.float64)], "
+        "[tg.ones(2)], 1.0, 0.9, 1e-6, 0.0, False)", V, "adadelta"),
+    "optimizer_int64_param": C(
+        P + "_sgd_step([tg.tensor([1, 2])], [tg.tensor([1, 2])], [], [], 0.1, 0.0, 0.0, 0.0, "
+        "False, False)", T, "sgd"),
+}
+
+# The sweep. Each entry: a private function, its arguments as code (a valid call), and
+# the kind of each argument; every hostile value of that kind replaces one argument at a
+# time. Sizes are either small or far beyond any memory, so nothing allocates gigabytes.
+HOSTILE = {
+    "tensor": ["None", "tg.ones(())", "tg.zeros(0)", "tg.zeros(2, 0, 3)", "tg.tensor([1, 2])",
+               "tg.tensor([2**62, -2**62])", "tg.ones(3, dtype=tg.float64)",
+               "tg.ones(5, 4, 3, 2)", "tg.ones(2, 3, requires_grad=True)", "'x'", "1.5"],
+    "dim": ["-2**63", "2**63 - 1", "2**62", "-2**62", "-1", "0", "1", "3", "-4", "2**64",
+            "1.5", "None"],
+    "float": ["float('nan')", "float('inf')", "-float('inf')", "-1.0", "0.0", "1e308", "None"],
+    "bool": ["None", "'yes'"],
+    "shape": ["[]", "[-1]", "[3, -1]", "[0]", "[2**62, 2**62]", "[0, 2**62, 2**62]",
+              "[2**40, 2**20]", "[1] * 100", "[2**64]", "None", "[1.5]"],
+    "dtype": ["tg.float32", "tg.float64", "tg.int64", "None", "'float32'"],
+    "tensors": ["[]", "[None]", "[tg.ones(2), tg.ones(2)]", "[tg.tensor([1, 2])]",
+                "[tg.ones(3)]", "[tg.ones(2, dtype=tg.float64)]", "[tg.ones(())]", "None",
+                "[1.0]"],
+    "floats": ["[]", "[float('nan')]", "[1.0, 2.0]", "[-1.0]", "None"],
+    "flags": ["[]", "[True, True]", "None"],
+    "path": ["''", "'/nonexistent'", "'/dev/null'", "'/'", "'libm.so.6'", "None"],
+    "object": ["None", "1", "'x'", "[None]", "[1]", "tg.ones(2)", "[tg.ones(2), tg.ones(3)]"],
+    "array": ["np.array([2**64 - 1], dtype=np.uint64)", "np.array(['a'])",
+              "np.array([1 + 2j])", "np.zeros((0, 3))", "np.ones((2, 3))[:, ::2]",
+              "np.array(None)", "np.zeros(3, dtype=np.float16)",
+              "np.zeros(2, dtype=[('a', 'f4')])", "np.array([np.nan, np.inf, -np.inf])",
+              "np.array(['2020-01-01'], dtype='datetime64[D]')", "np.ones(3)[::-1]", "None",
+              "[1.0]"],
+}
+_X, _G = "tg.ones(2)", "[tg.ones(2)]"
+SWEEP = [
+    ("_slice", ["tg.ones(4, 3)", "1", "0", "2", "1"],
+     ["tensor", "dim", "dim", "dim", "dim"]),
+    ("_index_select", ["tg.ones(4, 3)", "0", "tg.tensor([0, 3])"], ["tensor", "dim", "tensor"]),
+    ("_gather", ["tg.ones(4, 3)", "1", "tg.tensor([[0], [1], [2], [0]])"],
+     ["tensor", "dim", "tensor"]),
+    ("_max_dim", ["tg.ones(4, 3)", "1", "False"], ["tensor", "dim", "bool"]),
+    ("_min_dim", ["tg.ones(4, 3)", "0", "True"], ["tensor", "dim", "bool"]),
+    ("_max_all", ["tg.ones(4, 3)"], ["tensor"]),
+    ("_min_all", ["tg.ones(4, 3)"], ["tensor"]),
+    ("_sign", ["tg.ones(4, 3)"], ["tensor"]),
+    ("_mm", ["tg.ones(4, 3)", "tg.ones(3, 2)", "False", "False"],
+     ["tensor", "tensor", "bool", "bool"]),
+    ("_sum_to", ["tg.ones(4, 3)", "[1, 3]"], ["tensor", "shape"]),
+    ("_broadcast_to", ["tg.ones(1, 3)", "[4, 3]"], ["tensor", "shape"]),
+    ("_reshape", ["tg.ones(4, 3)", "[3, 4]"], ["tensor", "shape"]),
+    ("_batch_norm_train",
+     ["tg.ones(4, 3)", "tg.ones(3)", "tg.zeros(3)", "tg.zeros(3)", "tg.ones(3)", "0.1", "1e-5"],
+     ["tensor"] * 5 + ["float", "float"]),
+    ("_cross_entropy", ["tg.ones(2, 3)", "tg.tensor([0, 2])", "-100"],
+     ["tensor", "tensor", "dim"]),
+    ("_dropout_mask", ["[4, 3]", "0.5", "tg.float32"], ["shape", "float", "dtype"]),
+    ("_empty", ["[4, 3]", "tg.float32"], ["shape", "dtype"]),
+    ("_zeros", ["[4, 3]", "tg.float32"], ["shape", "dtype"]),
+    ("_full", ["[4, 3]", "2.0", "tg.float32"], ["shape", "float", "dtype"]),
+    ("_rand", ["[4, 3]", "tg.float32"], ["shape", "dtype"]),
+    ("_randn", ["[4, 3]", "tg.float32"], ["shape", "dtype"]),
+    ("_arange", ["0.0", "5.0", "1.0", "tg.float32"], ["float", "float", "float", "dtype"]),
+    ("_eye", ["3", "2", "tg.float32"], ["dim", "dim", "dtype"]),
+    ("_from_numpy", ["np.ones((2, 3))", "None", "True"], ["array", "dtype", "bool"]),
+    ("_make_dual", ["tg.ones(2, 3)", "tg.ones(2, 3)"], ["tensor", "tensor"]),
+    ("_tangent", ["tg.ones(2, 3)"], ["tensor"]),
+    ("_set_forward_ad", ["False"], ["bool"]),
+    ("_set_grad_enabled", ["True"], ["bool"]),
+    ("_grad", ["[(tg.ones(2, requires_grad=True) * 2).sum()]",
+               "[tg.ones(2, requires_grad=True)]", "None", "False", "False", "True"],
+     ["object", "object", "object", "bool", "bool", "bool"]),
+    ("_backward_many", ["[(tg.ones(2, requires_grad=True) * 2).sum()]", "None", "False",
+                        "False"], ["object", "object", "bool", "bool"]),
+    ("_load_blas", ["'/nonexistent'"], ["path"]),
+    ("_blas_loaded", [], []),
+    ("_sgd_step", [_X.join("[]"), _G, _G, "[False]", "0.1", "0.9", "0.0", "0.0", "False",
+                   "False"],
+     ["tensors", "tensors", "tensors", "flags", "float", "float", "float", "float", "bool",
+      "bool"]),
+    ("_adam_step", [_G, _G, _G, _G, _G, "[1.0]", "0.1", "0.9", "0.99", "1e-8", "0.0", "True",
+                    "False", "False"],
+     ["tensors"] * 5 + ["floats"] + ["float"] * 5 + ["bool"] * 3),
+    ("_adagrad_step", [_G, _G, _G, "[1.0]", "0.1", "0.0", "0.0", "1e-10", "False"],
+     ["tensors"] * 3 + ["floats"] + ["float"] * 4 + ["bool"]),
+    ("_rmsprop_step", [_G, _G, _G, _G, _G, "0.01", "0.99", "1e-8", "0.0", "0.9", "True",
+                       "False"],
+     ["tensors"] * 5 + ["float"] * 5 + ["bool"] * 2),
+    ("_adadelta_step", [_G, _G, _G, _G, "1.0", "0.9", "1e-6", "0.0", "False"],
+     ["tensors"] * 4 + ["float"] * 4 + ["bool"]),
+    # the private methods of Tensor, with the tensor as first argument
+    ("Tensor._assign", ["tg.ones(2, 3)", "tg.ones(3)", "'copy_'"],
+     ["tensor", "object", "path"]),
+    ("Tensor._backward", ["(tg.ones(2, requires_grad=True) * 2).sum()", "None", "False",
+                          "False"], ["tensor", "tensor", "bool", "bool"]),
+    ("Tensor._numpy_data", ["tg.ones(2, 3)"], ["tensor"]),
+]
+# every call starts from the default global state, whatever the previous call set
+_RESET = "tg._core._set_grad_enabled(True); tg._core._set_forward_ad(False)\n"
+
+
+def _sweep_cases():
+    cases = {}
+    for name, args, kinds in SWEEP:
+        call = ("tg." if name.startswith("Tensor.") else P) + name
+        cases[f"{name}[valid]"] = C(_RESET + f"{call}({', '.join(args)})", OK)
+        for i, kind in enumerate(kinds):
+            for value in HOSTILE[kind]:
+                bad = args[:i] + [value] + args[i + 1:]
+                cases[f"{name}[{i}={value}]"] = C(_RESET + f"{call}({', '.join(bad)})", ())
+    return cases
+
+
+SWEEP_CASES = _sweep_cases()
+
+# Every method and property the core defines on Tensor and Node, called with None in
+# place of self (as ``tg.Tensor.numel(None)`` does): with each of a few argument lists,
+# one of which fits the method, it must raise TypeError.
+_SELF_ARGS = "[(), (1,), (0, 1), (tg.float32,), (tg.ones(2),), (tg.ones(2), 'copy_'), " \
+    "(None, False, False)]"
+_NONE_SELF = """
+for args in {args}:
+    try:
+        {call}
+    except TypeError:
+        continue
+    raise AssertionError(f"accepted None as self with arguments {{args}}")
+"""
+
+
+def _none_self_cases():
+    cases = {}
+    for cls in (tg._core.Tensor, tg._core.Node):
+        for name, attr in vars(cls).items():
+            where = f"tg._core.{cls.__name__}.__dict__[{name!r}]"
+            if type(attr).__name__ == "instancemethod":  # pybind11's methods
+                call = f"{where}.__func__(None, *args)"
+            elif isinstance(attr, property) and type(attr.fget).__name__ != "function":
+                call = f"{where}.fget(None)" if attr.fset is None else (
+                    f"{where}.fset(None, *args[:1]) if args else {where}.fget(None)")
+            else:
+                continue  # Python functions: None.attr raises, never crashes
+            cases[f"{cls.__name__}.{name}(None)"] = C(
+                _NONE_SELF.format(args=_SELF_ARGS, call=call), OK)
+    return cases
+
+
+NONE_SELF_CASES = _none_self_cases()
+
+
 @pytest.fixture(scope="module")
 def outcomes():
     return run_all(CASES)
+
+
+@pytest.fixture(scope="module")
+def private_outcomes():
+    return run_all({**PRIVATE_CASES, **SWEEP_CASES, **NONE_SELF_CASES}, timeout=120)
+
+
+@pytest.mark.parametrize("name", list(PRIVATE_CASES))
+def test_private_entry_point(name, private_outcomes):
+    results, _ = private_outcomes
+    check(PRIVATE_CASES[name], results[name])
+
+
+@pytest.mark.parametrize("name", list(NONE_SELF_CASES))
+def test_method_refuses_none_as_self(name, private_outcomes):
+    results, _ = private_outcomes
+    check(NONE_SELF_CASES[name], results[name])
+
+
+def test_none_self_cases_cover_the_methods():
+    assert len(NONE_SELF_CASES) > 60
+    assert "Tensor.numel(None)" in NONE_SELF_CASES and "Tensor.shape(None)" in NONE_SELF_CASES
+
+
+def test_private_entry_points_survive_hostile_arguments(private_outcomes):
+    """Every hostile call of the sweep returns or raises a standard exception; the valid
+    call of each function (the base of its sweep) runs through."""
+    results, exits = private_outcomes
+    failures = []
+    for name, case in SWEEP_CASES.items():
+        try:
+            (check if name.endswith("[valid]") else check_survived)(case, results[name])
+        except AssertionError as e:
+            failures.append(f"{name}: {e}")
+    assert not failures, f"{len(failures)} of {len(SWEEP_CASES)} calls failed:\n" + "\n".join(
+        failures[:20])
+    check_clean_exit(exits)
+
+
+def test_every_private_entry_point_is_swept():
+    """A private function added to the core without a place in the sweep fails here."""
+    private = {n for n in dir(tg._core) if n.startswith("_") and not n.startswith("__")}
+    private |= {f"Tensor.{n}" for n in dir(tg._core.Tensor)
+                if n.startswith("_") and not n.startswith("__") and n != "_pybind11_conduit_v1_"}
+    swept = {name for name, _, _ in SWEEP}
+    assert private <= swept, f"not swept: {sorted(private - swept)}"
+    assert swept <= private, f"swept but not in the core: {sorted(swept - private)}"
+    for name, _, kinds in SWEEP:
+        assert all(k in HOSTILE for k in kinds), name
+
+
+def test_sweep_size():
+    # the sweep gives each argument every hostile value of its kind
+    expected = sum(1 + sum(len(HOSTILE[k]) for k in kinds) for _, _, kinds in SWEEP)
+    assert len(SWEEP_CASES) == expected > 1000
+    assert list(itertools.islice(SWEEP_CASES, 1)) == ["_slice[valid]"]
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -117,35 +117,35 @@ void bind_ops(py::module_& m) {
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls =
       py::reinterpret_borrow<py::class_<TensorImpl, std::shared_ptr<TensorImpl>>>(m.attr("Tensor"));
 
-  cls.def("__add__", &forward_op<add>)
-      .def("__radd__", &reflected_op<add>)
-      .def("__sub__", &forward_op<sub>)
-      .def("__rsub__", &reflected_op<sub>)
-      .def("__mul__", &forward_op<mul>)
-      .def("__rmul__", &reflected_op<mul>)
-      .def("__truediv__", &forward_op<div>)
-      .def("__rtruediv__", &reflected_op<div>)
-      .def("__pow__", &forward_op<pow>)
-      .def("__rpow__", &reflected_op<pow>)
-      .def("__matmul__", &forward_op<matmul>)
-      .def("__rmatmul__", &reflected_op<matmul>)
-      .def("__lt__", &forward_op<compare_op<Compare::lt>>)
-      .def("__le__", &forward_op<compare_op<Compare::le>>)
-      .def("__gt__", &forward_op<compare_op<Compare::gt>>)
-      .def("__ge__", &forward_op<compare_op<Compare::ge>>)
-      .def("__eq__", &forward_op<compare_op<Compare::eq>>)
-      .def("__ne__", &forward_op<compare_op<Compare::ne>>)
-      .def("__neg__", &unary_op<neg>)
-      .def("exp", &unary_op<exp>)
-      .def("log", &unary_op<log>)
-      .def("tanh", &unary_op<tanh>)
-      .def("sigmoid", &unary_op<sigmoid>)
-      .def("relu", &unary_op<relu>)
-      .def("sqrt", &unary_op<sqrt>)
-      .def("sin", &unary_op<sin>)
-      .def("cos", &unary_op<cos>)
-      .def("abs", &unary_op<abs>)
-      .def("__abs__", &unary_op<abs>)
+  cls.def("__add__", &forward_op<add>, py::pos_only())
+      .def("__radd__", &reflected_op<add>, py::pos_only())
+      .def("__sub__", &forward_op<sub>, py::pos_only())
+      .def("__rsub__", &reflected_op<sub>, py::pos_only())
+      .def("__mul__", &forward_op<mul>, py::pos_only())
+      .def("__rmul__", &reflected_op<mul>, py::pos_only())
+      .def("__truediv__", &forward_op<div>, py::pos_only())
+      .def("__rtruediv__", &reflected_op<div>, py::pos_only())
+      .def("__pow__", &forward_op<pow>, py::pos_only())
+      .def("__rpow__", &reflected_op<pow>, py::pos_only())
+      .def("__matmul__", &forward_op<matmul>, py::pos_only())
+      .def("__rmatmul__", &reflected_op<matmul>, py::pos_only())
+      .def("__lt__", &forward_op<compare_op<Compare::lt>>, py::pos_only())
+      .def("__le__", &forward_op<compare_op<Compare::le>>, py::pos_only())
+      .def("__gt__", &forward_op<compare_op<Compare::gt>>, py::pos_only())
+      .def("__ge__", &forward_op<compare_op<Compare::ge>>, py::pos_only())
+      .def("__eq__", &forward_op<compare_op<Compare::eq>>, py::pos_only())
+      .def("__ne__", &forward_op<compare_op<Compare::ne>>, py::pos_only())
+      .def("__neg__", &unary_op<neg>, py::pos_only())
+      .def("exp", &unary_op<exp>, py::pos_only())
+      .def("log", &unary_op<log>, py::pos_only())
+      .def("tanh", &unary_op<tanh>, py::pos_only())
+      .def("sigmoid", &unary_op<sigmoid>, py::pos_only())
+      .def("relu", &unary_op<relu>, py::pos_only())
+      .def("sqrt", &unary_op<sqrt>, py::pos_only())
+      .def("sin", &unary_op<sin>, py::pos_only())
+      .def("cos", &unary_op<cos>, py::pos_only())
+      .def("abs", &unary_op<abs>, py::pos_only())
+      .def("__abs__", &unary_op<abs>, py::pos_only())
       .def("softplus", &softplus, py::arg("beta") = 1.0, py::arg("threshold") = 20.0)
       .def("clamp", &clamp, py::arg("min") = py::none(), py::arg("max") = py::none())
       .def(
@@ -173,9 +173,9 @@ void bind_ops(py::module_& m) {
       .def("unsqueeze", &unsqueeze, py::arg("dim"))
       .def("expand",
            [](const Tensor& x, py::args sizes) { return expand(x, to_shape(sizes, "expand")); })
-      .def("outer", &outer)
-      .def("dot", &dot)
-      .def("matmul", &matmul)
+      .def("outer", &outer, py::pos_only())
+      .def("dot", &dot, py::pos_only())
+      .def("matmul", &matmul, py::pos_only())
       .def(
           "sum",
           [](const Tensor& x, py::handle dim, bool keepdim) {
@@ -190,25 +190,31 @@ void bind_ops(py::module_& m) {
             return maybe_release(x->numel, [&] { return mean(x, dims, keepdim); });
           },
           py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def("_assign",
-           [](const Tensor& self, py::handle src, const char* op) {
-             Tensor value;
-             if (!to_operand(src, self, value))
-               throw TypeError(std::string(op) + ": unsupported operand of type " +
-                               std::string(py::str(py::type::of(src).attr("__name__"))));
-             return maybe_release(self->numel, [&] { return assign_(self, value, op); });
-           })
+      .def(
+          "_assign",
+          // op as std::string: a const char* parameter would accept None as nullptr
+          [](const Tensor& self, py::handle src, const std::string& op) {
+            Tensor value;
+            if (!to_operand(src, self, value))
+              throw TypeError(op + ": unsupported operand of type " +
+                              std::string(py::str(py::type::of(src).attr("__name__"))));
+            return maybe_release(self->numel, [&] { return assign_(self, value, op.c_str()); });
+          },
+          py::pos_only())
       .def("reshape",
            [](const Tensor& x, py::args shape) { return reshape(x, to_shape(shape, "reshape")); })
       .def("transpose", &transpose, py::arg("dim0"), py::arg("dim1"))
-      .def_property_readonly("T", [](const Tensor& x) {
-        if (x->ndim() > 2)
-          throw ValueError("T: expected a tensor of at most 2 dimensions, got shape " +
-                           shape_str(x->shape) + "; use permute or transpose");
-        return x->ndim() < 2
-                   ? permute(x, x->ndim() ? std::vector<int64_t>{0} : std::vector<int64_t>{})
-                   : transpose(x, 0, 1);
-      });
+      .def_property_readonly(
+          "T",
+          [](const Tensor& x) {
+            if (x->ndim() > 2)
+              throw ValueError("T: expected a tensor of at most 2 dimensions, got shape " +
+                               shape_str(x->shape) + "; use permute or transpose");
+            return x->ndim() < 2
+                       ? permute(x, x->ndim() ? std::vector<int64_t>{0} : std::vector<int64_t>{})
+                       : transpose(x, 0, 1);
+          },
+          py::pos_only());
   // The GIL check in the method table above: matmul of big operands is O(n³)
   // but goes through forward_op, which releases the GIL by operand size.
 
@@ -304,7 +310,10 @@ void bind_ops(py::module_& m) {
     dual->tangent = to_dtype(tangent, x->dtype);
     return dual;
   });
-  m.def("_tangent", [](const Tensor& x) { return x->tangent; });
+  m.def("_tangent", [](const Tensor& x) {
+    check_defined(x, "jvp");
+    return x->tangent;
+  });
   m.def("_reshape", [](const Tensor& x, const Shape& s) { return reshape(x, s); });
   m.def("_sum_to", [](const Tensor& x, const Shape& s) { return sum_to(x, s); });
   m.def("_broadcast_to", [](const Tensor& x, const Shape& s) { return broadcast_to(x, s); });

@@ -141,16 +141,25 @@ void bind_tensor(py::module_& m) {
       .def("__repr__", [](DType d) { return std::string("tapegrad.") + dtype_name(d); })
       .def("__str__", [](DType d) { return std::string("tapegrad.") + dtype_name(d); });
 
+  // py::pos_only() on every method and property without py::arg: it gives the
+  // method an argument record for self that refuses None. Without one,
+  // pybind11 converts None to a null holder (Tensor.numel(None) dereferenced
+  // it); methods with py::arg annotations get the same record already.
   py::class_<Node, std::shared_ptr<Node>>(m, "Node", "A recorded op: where backward goes next.")
-      .def("name", [](const Node& n) { return std::string(n.name); })
-      .def_property_readonly("next_functions",
-                             [](const Node& n) {
-                               py::list out;
-                               for (const Edge& e : n.edges)
-                                 out.append(py::make_tuple(e.fn ? py::cast(e.fn) : py::none(), 0));
-                               return py::tuple(out);
-                             })
-      .def("__repr__", [](const Node& n) { return "<" + std::string(n.name) + ">"; });
+      .def(
+          "name", [](const Node& n) { return std::string(n.name); }, py::pos_only())
+      .def_property_readonly(
+          "next_functions",
+          [](const Node& n) {
+            py::list out;
+            for (const Edge& e : n.edges)
+              out.append(py::make_tuple(e.fn ? py::cast(e.fn) : py::none(), 0));
+            return py::tuple(out);
+          },
+          py::pos_only())
+      .def(
+          "__repr__", [](const Node& n) { return "<" + std::string(n.name) + ">"; },
+          py::pos_only());
 
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor");
   // Tensor(t) shares t's data (as nn.Parameter(t) does); Python subclasses
@@ -174,12 +183,18 @@ void bind_tensor(py::module_& m) {
             t->dtype = value->dtype;
             if (t->grad && (t->grad->shape != t->shape || t->grad->dtype != t->dtype))
               t->grad.reset();
-          });
-  cls.def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t->shape); })
-      .def_property_readonly("ndim", [](const Tensor& t) { return t->ndim(); })
-      .def_property_readonly("dtype", [](const Tensor& t) { return t->dtype; })
-      .def("dim", [](const Tensor& t) { return t->ndim(); })
-      .def("numel", [](const Tensor& t) { return t->numel; })
+          },
+          py::pos_only());
+  cls.def_property_readonly(
+         "shape", [](const Tensor& t) { return shape_tuple(t->shape); }, py::pos_only())
+      .def_property_readonly(
+          "ndim", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
+      .def_property_readonly(
+          "dtype", [](const Tensor& t) { return t->dtype; }, py::pos_only())
+      .def(
+          "dim", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
+      .def(
+          "numel", [](const Tensor& t) { return t->numel; }, py::pos_only())
       .def(
           "size",
           [](const Tensor& t, py::object dim) -> py::object {
@@ -188,7 +203,8 @@ void bind_tensor(py::module_& m) {
           },
           py::arg("dim") = py::none())
       .def_property(
-          "requires_grad", [](const Tensor& t) { return t->requires_grad; }, &set_requires_grad)
+          "requires_grad", [](const Tensor& t) { return t->requires_grad; }, &set_requires_grad,
+          py::pos_only())
       .def(
           "requires_grad_",
           [](const Tensor& t, bool flag) {
@@ -206,44 +222,61 @@ void bind_tensor(py::module_& m) {
               throw TypeError(std::string("grad: assigned grad has dtype ") + dtype_name(g->dtype) +
                               " but the tensor has dtype " + dtype_name(t->dtype));
             t->grad = g;
-          })
-      .def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); })
-      .def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn; })
-      .def("_backward",
-           [](const Tensor& t, const Tensor& gradient, bool retain_graph, bool create_graph) {
-             py::gil_scoped_release release;
-             backward({t}, {gradient}, retain_graph, create_graph);
-           })
-      .def("detach", &detach)
-      .def("clone", &clone)
-      .def("item",
-           [](const Tensor& t) -> py::object {
-             double v = item(t);
-             if (t->dtype == DType::int64) return py::int_(static_cast<int64_t>(v));
-             return py::float_(v);
-           })
-      .def("numpy",
-           [](const Tensor& t) {
-             if (t->requires_grad)
-               throw AutogradError(
-                   "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                   "instead.");
-             return to_numpy(t);
-           })
-      .def("_numpy_data", &to_numpy)
+          },
+          py::pos_only())
+      .def_property_readonly(
+          "is_leaf", [](const Tensor& t) { return t->is_leaf(); }, py::pos_only())
+      .def_property_readonly(
+          "grad_fn", [](const Tensor& t) { return t->grad_fn; }, py::pos_only())
+      .def(
+          "_backward",
+          [](const Tensor& t, const Tensor& gradient, bool retain_graph, bool create_graph) {
+            py::gil_scoped_release release;
+            backward({t}, {gradient}, retain_graph, create_graph);
+          },
+          py::pos_only())
+      .def("detach", &detach, py::pos_only())
+      .def("clone", &clone, py::pos_only())
+      .def(
+          "item",
+          [](const Tensor& t) -> py::object {
+            double v = item(t);
+            if (t->dtype == DType::int64) return py::int_(static_cast<int64_t>(v));
+            return py::float_(v);
+          },
+          py::pos_only())
+      .def(
+          "numpy",
+          [](const Tensor& t) {
+            if (t->requires_grad)
+              throw AutogradError(
+                  "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                  "instead.");
+            return to_numpy(t);
+          },
+          py::pos_only())
+      .def("_numpy_data", &to_numpy, py::pos_only())
       .def(
           "to", [](const Tensor& t, DType dt) { return to_dtype(t, dt); }, py::arg("dtype"))
-      .def("float", [](const Tensor& t) { return to_dtype(t, DType::float32); })
-      .def("double", [](const Tensor& t) { return to_dtype(t, DType::float64); })
-      .def("long", [](const Tensor& t) { return to_dtype(t, DType::int64); })
-      .def("__len__",
-           [](const Tensor& t) {
-             if (t->ndim() == 0) throw TypeError("len() of a 0-d tensor");
-             return t->shape[0];
-           })
-      .def("__hash__", [](py::handle self) {
-        return py::hash(py::int_(reinterpret_cast<intptr_t>(self.ptr())));
-      });
+      .def(
+          "float", [](const Tensor& t) { return to_dtype(t, DType::float32); }, py::pos_only())
+      .def(
+          "double", [](const Tensor& t) { return to_dtype(t, DType::float64); }, py::pos_only())
+      .def(
+          "long", [](const Tensor& t) { return to_dtype(t, DType::int64); }, py::pos_only())
+      .def(
+          "__len__",
+          [](const Tensor& t) {
+            if (t->ndim() == 0) throw TypeError("len() of a 0-d tensor");
+            return t->shape[0];
+          },
+          py::pos_only())
+      .def(
+          "__hash__",
+          [](py::handle self) {
+            return py::hash(py::int_(reinterpret_cast<intptr_t>(self.ptr())));
+          },
+          py::pos_only());
 
   m.def("_from_numpy", &from_numpy, py::arg("array"), py::arg("dtype") = py::none(),
         py::arg("copy") = true);

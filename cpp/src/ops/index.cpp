@@ -59,8 +59,12 @@ void move_rows(const T* src, T* dst, int64_t outer, int64_t rows, int64_t inner,
 
 }  // namespace
 
-Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t step) {
+Tensor slice(const Tensor& x, int64_t dim_in, int64_t start, int64_t stop, int64_t step) {
   check_defined(x, "slice");
+  // The dim is checked here, not only by the indexing code that calls this:
+  // _core._slice is reachable from Python with any arguments.
+  if (x->ndim() == 0) throw IndexError("slice: a 0-d tensor has no dimension to slice");
+  const int64_t dim = wrap_dim(dim_in, x->ndim(), "slice");
   if (step <= 0)
     throw ValueError("slice: step must be greater than zero, got " + std::to_string(step));
   DimView v = view_at(x->shape, dim);
@@ -68,7 +72,9 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t 
     throw IndexError("slice: range [" + std::to_string(start) + ", " + std::to_string(stop) +
                      ") is out of bounds for dimension " + std::to_string(dim) + " with size " +
                      std::to_string(v.size));
-  int64_t n = (stop - start + step - 1) / step;
+  // ceil((stop - start) / step) without forming stop - start + step, which
+  // overflows for a huge step
+  const int64_t n = (stop - start) / step + ((stop - start) % step != 0);
   Shape shape = x->shape;
   shape[dim] = n;
   Tensor out = empty(shape, x->dtype);

@@ -123,6 +123,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) 
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
+  check_defined(x, "sum_to");
   if (x->shape == shape) return x;
   const int64_t lead = x->ndim() - int64_t(shape.size());
   if (lead < 0)

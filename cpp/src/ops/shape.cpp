@@ -175,7 +175,10 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   check_defined(x, "expand");
   if (x->shape == shape) return x;
-  if (shape.size() < x->shape.size() || broadcast_shapes(x->shape, shape, "expand") != shape)
+  // a negative size would pass the broadcast check below against a size-1 dim
+  const bool negative = std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; });
+  if (negative || shape.size() < x->shape.size() ||
+      broadcast_shapes(x->shape, shape, "expand") != shape)
     throw ValueError("expand: the shape " + shape_str(x->shape) +
                      " cannot be expanded to the shape " + shape_str(shape));
   Tensor out = empty(shape, x->dtype);
