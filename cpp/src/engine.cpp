@@ -66,6 +66,53 @@ Tensor Node::output() {
   return out;
 }
 
+namespace {
+// The nodes waiting to be destroyed while a release_node loop runs on this
+// thread, or null. A plain pointer to the loop's local list: a thread_local
+// with a destructor could be gone when a tensor dies at thread exit.
+thread_local std::vector<std::shared_ptr<Node>>* pending_release = nullptr;
+}  // namespace
+
+void release_node(std::shared_ptr<Node>& node) noexcept {
+  if (!node) return;
+  // Another owner keeps it alive (or, if it races us to the last reference,
+  // destroys it with its own loop): nothing is destroyed here.
+  if (node.use_count() > 1) {
+    node.reset();
+    return;
+  }
+  if (pending_release) {  // inside the loop below: queue it instead of recursing
+    try {
+      pending_release->push_back(std::move(node));
+    } catch (...) {  // no memory for the list: plain (recursive) destruction
+      node.reset();
+    }
+    return;
+  }
+  std::vector<std::shared_ptr<Node>> pending;
+  try {
+    pending.push_back(std::move(node));
+  } catch (...) {
+    node.reset();
+    return;
+  }
+  pending_release = &pending;
+  while (!pending.empty()) {
+    std::shared_ptr<Node> next = std::move(pending.back());
+    pending.pop_back();
+    next.reset();  // ~Node queues the nodes it held into `pending`
+  }
+  pending_release = nullptr;
+}
+
+Node::~Node() {
+  for (Edge& e : edges) release_node(e.fn);
+  // the rule's saved tensors and the leaves go with the members; each
+  // ~TensorImpl releases its grad_fn through release_node too
+}
+
+TensorImpl::~TensorImpl() { release_node(grad_fn); }
+
 void Node::release() {
   rule = nullptr;
   saved_output.reset();

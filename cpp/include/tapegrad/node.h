@@ -32,6 +32,10 @@ struct Node : std::enable_shared_from_this<Node> {
   Tensor saved_output;
 
   Node(const char* name) : name(name) {}
+  // Hands the nodes of its edges to release_node instead of destroying them
+  // recursively, so dropping a graph a million nodes deep does not overflow
+  // the stack.
+  ~Node();
   bool needs_grad(size_t input) const { return input < edges.size() && edges[input].active(); }
   // The op's output as seen from the rule: same data, this node as grad_fn,
   // so a rule that uses it is differentiable again under create_graph.
@@ -39,6 +43,11 @@ struct Node : std::enable_shared_from_this<Node> {
   // Frees everything saved for the backward (the graph keeps its edges).
   void release();
 };
+
+// Drops `node`. When this destroys it, the nodes it held are destroyed in a
+// loop over a list kept for the thread, not by recursion through edges and
+// saved tensors: ~Node and ~TensorImpl both release their nodes through here.
+void release_node(std::shared_ptr<Node>& node) noexcept;
 
 // Grad mode is thread-local, as PyTorch's.
 bool grad_enabled();

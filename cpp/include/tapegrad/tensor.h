@@ -76,6 +76,10 @@ struct TensorImpl {
   // a forward-mode computation is active.
   Tensor tangent;
 
+  // Releases grad_fn through release_node: a tensor saved by a node holds the
+  // node before it, so tensors chain graphs as edges do.
+  ~TensorImpl();
+
   int64_t ndim() const { return static_cast<int64_t>(shape.size()); }
   template <class T>
   T* data() const {
