@@ -76,6 +76,16 @@ py::object reflected_op(const Tensor& a, py::handle other) {
   return py::cast(maybe_release(std::max(a->numel, b->numel), [&] { return F(b, a); }));
 }
 
+// a ** other: a Python number as exponent goes through pow_scalar, which
+// refuses what PyTorch refuses for a number (a tensor exponent does not).
+py::object pow_forward(const Tensor& a, py::handle other) {
+  Tensor b;
+  if (!to_operand(other, a, b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  const bool number = !py::isinstance<TensorImpl>(other) && !py::isinstance<py::array>(other);
+  return py::cast(maybe_release(std::max(a->numel, b->numel),
+                                [&] { return number ? pow_scalar(a, b) : pow(a, b); }));
+}
+
 template <Compare C>
 Tensor compare_op(const Tensor& a, const Tensor& b) {
   return compare(a, b, C);
@@ -125,7 +135,7 @@ void bind_ops(py::module_& m) {
       .def("__rmul__", &reflected_op<mul>, py::pos_only())
       .def("__truediv__", &forward_op<div>, py::pos_only())
       .def("__rtruediv__", &reflected_op<div>, py::pos_only())
-      .def("__pow__", &forward_op<pow>, py::pos_only())
+      .def("__pow__", &pow_forward, py::pos_only())
       .def("__rpow__", &reflected_op<pow>, py::pos_only())
       .def("__matmul__", &forward_op<matmul>, py::pos_only())
       .def("__rmatmul__", &reflected_op<matmul>, py::pos_only())
@@ -222,7 +232,16 @@ void bind_ops(py::module_& m) {
   m.def("sub", [](py::handle a, py::handle b) { return binary_fn<sub>(a, b, "sub"); });
   m.def("mul", [](py::handle a, py::handle b) { return binary_fn<mul>(a, b, "mul"); });
   m.def("div", [](py::handle a, py::handle b) { return binary_fn<div>(a, b, "div"); });
-  m.def("pow", [](py::handle a, py::handle b) { return binary_fn<pow>(a, b, "pow"); });
+  m.def("pow", [](py::handle a, py::handle b) -> py::object {
+    if (py::isinstance<TensorImpl>(a) && !py::isinstance<TensorImpl>(b)) {
+      py::object r = pow_forward(a.cast<Tensor>(), b);
+      if (r.is(py::handle(Py_NotImplemented)))
+        throw TypeError("pow: unsupported operand of type " +
+                        std::string(py::str(py::type::of(b).attr("__name__"))));
+      return r;
+    }
+    return py::cast(binary_fn<pow>(a, b, "pow"));
+  });
   m.def("matmul", [](const Tensor& a, const Tensor& b) {
     check_defined(a, "matmul");
     check_defined(b, "matmul");

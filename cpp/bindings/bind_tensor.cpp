@@ -240,8 +240,9 @@ void bind_tensor(py::module_& m) {
       .def(
           "item",
           [](const Tensor& t) -> py::object {
-            double v = item(t);
-            if (t->dtype == DType::int64) return py::int_(static_cast<int64_t>(v));
+            double v = item(t);  // checks for one element
+            // int64 read as is: a double holds integers exactly only up to 2^53
+            if (t->dtype == DType::int64) return py::int_(t->data<int64_t>()[0]);
             return py::float_(v);
           },
           py::pos_only())

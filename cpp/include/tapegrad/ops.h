@@ -26,6 +26,9 @@ Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Tensor& b);
+// a ** exponent where the exponent is a Python number (a 0-d tensor here):
+// as PyTorch, a negative integer exponent on an integer tensor is an error.
+Tensor pow_scalar(const Tensor& a, const Tensor& exponent);
 enum class Compare { lt, le, gt, ge, eq, ne };
 Tensor compare(const Tensor& a, const Tensor& b, Compare op);  // 0/1, not differentiable
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

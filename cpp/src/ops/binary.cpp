@@ -187,11 +187,33 @@ static Tensor pow_db(const Tensor& a, const Tensor& b, const Tensor& out) {
   return where(at_zero, zero, mul(out, log(a)));
 }
 
+// Integer power as PyTorch's (ATen's powi): exact, by squaring, wrapping on
+// overflow as two's complement does; a negative exponent gives 1 for 1,
+// ±1 for -1 and 0 otherwise. (Going through double lost the last digits of
+// 5**23 and turned 0**-1 into INT64_MIN.) Unsigned arithmetic: signed
+// overflow would be undefined.
+static int64_t int_pow(int64_t base, int64_t exponent) {
+  if (exponent < 0) {
+    if (base == 1) return 1;
+    if (base == -1) return exponent % 2 ? -1 : 1;
+    return 0;
+  }
+  uint64_t result = 1, b = static_cast<uint64_t>(base);
+  for (uint64_t e = static_cast<uint64_t>(exponent); e; e >>= 1) {
+    if (e & 1) result *= b;
+    b *= b;
+  }
+  return static_cast<int64_t>(result);
+}
+
 Tensor pow(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = a_in, b = b_in;
   Tensor out = binary_forward("pow", a, b, ResultKind::same, [](auto x, auto y) {
     using T = decltype(x);
-    return static_cast<T>(std::pow(x, y));
+    if constexpr (std::is_integral_v<T>)
+      return static_cast<T>(int_pow(x, y));
+    else
+      return static_cast<T>(std::pow(x, y));
   });
   forward_ad(out, {&a, &b}, [&](const Grads& t) {
     Tensor ta = t[0] ? mul(t[0], pow_da(a, b)) : nullptr;
@@ -207,6 +229,18 @@ Tensor pow(const Tensor& a_in, const Tensor& b_in) {
         };
       },
       /*save_output=*/true);
+}
+
+Tensor pow_scalar(const Tensor& a, const Tensor& exponent) {
+  check_defined(a, "pow");
+  check_defined(exponent, "pow");
+  if (!is_floating(a->dtype) && !is_floating(exponent->dtype) && item(exponent) < 0)
+    throw std::runtime_error(
+        "pow: integers to negative integer powers are not allowed (an int64 tensor to the "
+        "power " +
+        std::to_string(static_cast<int64_t>(item(exponent))) +
+        "; use a float exponent or a tensor exponent)");
+  return pow(a, exponent);
 }
 
 Tensor compare(const Tensor& a_in, const Tensor& b_in, Compare op) {
