@@ -431,3 +431,78 @@ def test_num_threads_round_trip():
     finally:
         tg.set_num_threads(old)
     assert tg.get_num_threads() == old
+
+
+# --- integers beyond int64 -------------------------------------------------------------
+
+TOO_BIG = [2**63, -(2**63) - 1, 2**64 - 1, 2**64, 10**30]
+
+
+@pytest.mark.parametrize("value", TOO_BIG)
+def test_python_ints_beyond_int64_raise(value):
+    # they used to wrap around: tg.tensor([2**63]) gave INT64_MIN
+    for data in (value, [value], [[1], [value]], [True, value]):
+        with pytest.raises(ValueError, match="Overflow"):
+            tg.tensor(data)
+
+
+def test_python_ints_at_the_int64_limits_are_exact():
+    edges = [2**63 - 1, -(2**63), 2**53 + 1, -(2**62) - 3]
+    assert tg.tensor(edges).tolist() == edges
+    assert tg.full((2,), 2**62 + 1).tolist() == [2**62 + 1] * 2
+    assert tg.arange(2**62, 2**62 + 3).tolist() == [2**62, 2**62 + 1, 2**62 + 2]
+    assert (tg.tensor([2**53]) + (2**53 + 1)).tolist() == [2**54 + 1]
+    assert (tg.tensor([2**53]) * (2**9 + 1)).tolist() == [2**53 * (2**9 + 1)]
+    # floats take any int as a number
+    assert tg.tensor([1.0, 2**64]).tolist() == [1.0, float(2**64)]
+
+
+@pytest.mark.parametrize("make", [tg.tensor, tg.from_numpy])
+def test_uint64_arrays_beyond_int64_raise(make):
+    # a uint64 array holding 2**64 - 1 gave -1
+    for bad in (np.array([1, 2**64 - 1], dtype=np.uint64), np.array([[2**63]], dtype=np.uint64)):
+        with pytest.raises(ValueError, match="uint64"):
+            make(bad)
+    fine = np.array([0, 5, 2**63 - 1], dtype=np.uint64)
+    assert make(fine).tolist() == [0, 5, 2**63 - 1]
+    assert make(np.zeros(0, dtype=np.uint64)).shape == (0,)
+    with pytest.raises(ValueError, match="uint64"):
+        tg.tensor(np.uint64(2**64 - 1))
+
+
+def test_out_of_range_ints_in_other_places():
+    t = tg.ones(2, dtype=tg.int64)
+    for code in ("t + 2**63", "t * np.uint64(2**64 - 1)", "t.fill_(2**63)"):
+        with pytest.raises(OverflowError, match="int64"):
+            eval(code, {"t": t, "np": np})
+    assert t.tolist() == [1, 1]
+    assert (tg.ones(2) + 2**63).tolist() == [2.0**63] * 2  # a float tensor takes it
+    with pytest.raises(RuntimeError, match="without overflow"):
+        tg.full((2,), 2**63)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        tg.full((2,), float("nan"), dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        tg.arange(2**63)
+    with pytest.raises(ValueError, match="Overflow"):
+        tg.ones(2).sum(dim=2**63)
+    with pytest.raises(ValueError, match="Overflow"):
+        tg.ones(2).size(2**63)
+    with pytest.raises(TypeError, match="Overflow"):
+        tg.zeros(2**63)
+    with pytest.raises(TypeError, match="Overflow"):
+        tg.ones(3).view(2**64)
+
+
+def test_out_of_range_ints_raise_as_torch(torch):
+    for value in TOO_BIG:
+        with pytest.raises(ValueError):
+            torch.tensor([value])
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.full((2,), 2**63)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.arange(2**63)
+    with pytest.raises(ValueError, match="Overflow"):
+        torch.ones(2).sum(dim=2**63)
+    with pytest.raises(TypeError, match="Overflow"):
+        torch.zeros(2**63)
+    assert torch.tensor([2**63 - 1, -(2**63)]).tolist() == [2**63 - 1, -(2**63)]

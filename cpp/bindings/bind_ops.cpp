@@ -12,7 +12,29 @@ bool to_operand(py::handle obj, const Tensor& like, Tensor& out) {
   }
   // Python (and NumPy) scalars take the tensor's dtype, as in PyTorch: an int
   // keeps any dtype, a float turns an int64 tensor's result into float32.
-  auto as_int = [&] { out = scalar_tensor(double(obj.cast<int64_t>()), like->dtype); };
+  auto as_int = [&] {
+    // exactly, not through a double (which holds integers only up to 2**53)
+    const py::int_ value(py::reinterpret_borrow<py::object>(obj));
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+    if (overflow) {
+      // A float tensor takes any int as a number (an OverflowError beyond
+      // the doubles, as PyTorch); an int64 tensor can't hold it, and
+      // wrapping it around would be silent.
+      if (!is_floating(like->dtype)) {
+        PyErr_Format(PyExc_OverflowError, "int too big to convert: %S does not fit in int64",
+                     value.ptr());
+        throw py::error_already_set();
+      }
+      out = scalar_tensor(py::float_(value).cast<double>(), like->dtype);
+    } else if (like->dtype == DType::int64) {
+      out = empty({}, DType::int64);
+      out->data<int64_t>()[0] = v;
+    } else {
+      out = scalar_tensor(double(v), like->dtype);
+    }
+  };
   auto as_float = [&] {
     out =
         scalar_tensor(obj.cast<double>(), is_floating(like->dtype) ? like->dtype : DType::float32);
@@ -41,15 +63,28 @@ bool to_operand(py::handle obj, const Tensor& like, Tensor& out) {
   return false;
 }
 
+int64_t to_int64(py::handle obj, const char* op, const char* what) {
+  if (!PyLong_Check(obj.ptr()) && !PyIndex_Check(obj.ptr()))
+    throw TypeError(std::string(op) + ": " + what + " must be an integer, got " +
+                    std::string(py::str(py::type::of(obj).attr("__name__"))));
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow)
+    throw ValueError(std::string(op) + ": Overflow when unpacking long long: " + what + " " +
+                     std::string(py::str(obj)) + " does not fit in int64");
+  return v;
+}
+
 std::vector<int64_t> to_dims(py::handle dim, const char* op) {
   std::vector<int64_t> dims;
   if (dim.is_none()) return dims;
-  if (py::isinstance<py::int_>(dim)) return {dim.cast<int64_t>()};
+  if (py::isinstance<py::int_>(dim)) return {to_int64(dim, op, "dim")};
   if (py::isinstance<py::sequence>(dim)) {
     for (py::handle h : dim) {
       if (!py::isinstance<py::int_>(h))
         throw TypeError(std::string(op) + ": dim must be an int or a tuple of ints");
-      dims.push_back(h.cast<int64_t>());
+      dims.push_back(to_int64(h, op, "dim"));
     }
     if (dims.empty()) throw ValueError(std::string(op) + ": dim must not be an empty tuple");
     return dims;

@@ -1,5 +1,6 @@
 // Tensor, dtype, NumPy conversion, creation and the autograd entry points.
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "common.h"
@@ -39,6 +40,14 @@ Tensor from_numpy(py::array arr, std::optional<DType> want, bool copy) {
                     std::string(py::str(arr.dtype())) +
                     "; supported are floating, integer and bool arrays");
   DType dt = want ? *want : *target;
+  // uint64 values beyond int64 would wrap around to negative numbers
+  if (arr.dtype().kind() == 'u' && arr.dtype().itemsize() == 8 && dt == DType::int64 &&
+      arr.size() > 0) {
+    py::object big = arr.attr("max")();
+    if (py::int_(big) > py::int_(std::numeric_limits<int64_t>::max()))
+      throw ValueError("tensor: Overflow when unpacking long long: the uint64 value " +
+                       std::string(py::str(big)) + " does not fit in int64");
+  }
   Shape shape(arr.shape(), arr.shape() + arr.ndim());
   numel_of(shape, "tensor");
   const bool same_type = numpy_target(arr.dtype()) == dt &&
@@ -126,7 +135,12 @@ Shape to_shape(const py::args& args, const char* op) {
     if (!py::isinstance<py::int_>(h) && !py::hasattr(h, "__index__"))
       throw TypeError(std::string(op) + ": shape entries must be integers, got " +
                       std::string(py::str(py::type::of(h).attr("__name__"))));
-    s.push_back(h.cast<int64_t>());
+    // a size beyond int64: TypeError, as PyTorch's "failed to unpack" error
+    try {
+      s.push_back(to_int64(py::int_(py::reinterpret_borrow<py::object>(h)), op, "size"));
+    } catch (const ValueError& e) {
+      throw TypeError(e.what());
+    }
   }
   return s;
 }
@@ -199,7 +213,7 @@ void bind_tensor(py::module_& m) {
           "size",
           [](const Tensor& t, py::object dim) -> py::object {
             if (dim.is_none()) return shape_tuple(t->shape);
-            return py::int_(size_at(t, dim.cast<int64_t>()));
+            return py::int_(size_at(t, to_int64(dim, "size", "dim")));
           },
           py::arg("dim") = py::none())
       .def_property(

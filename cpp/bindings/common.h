@@ -19,6 +19,9 @@ void bind_optim(py::module_& m);
 // A Python operand (Tensor, bool, int, float or NumPy scalar) as a tensor
 // shaped for an op with `like`; false when the type is not supported.
 bool to_operand(py::handle obj, const Tensor& like, Tensor& out);
+// A Python int as int64: ValueError (PyTorch's "Overflow when unpacking long
+// long") when it does not fit.
+int64_t to_int64(py::handle obj, const char* op, const char* what);
 // dim=None | int | sequence of ints -> list of dims (empty = all).
 std::vector<int64_t> to_dims(py::handle dim, const char* op);
 // f(*shape) or f(shape) -> Shape.

@@ -96,7 +96,17 @@ Tensor zeros(const Shape& shape, DType dt) {
   return t;
 }
 
+// A double as int64, as PyTorch refuses it when out of range: the cast
+// itself would be undefined behaviour.
+static void check_int64_value(double value, const char* op) {
+  if (!(value >= -9223372036854775808.0 && value < 9223372036854775808.0))
+    throw std::runtime_error(
+        std::string(op) +
+        ": value cannot be converted to type int64_t without overflow: " + std::to_string(value));
+}
+
 Tensor full(const Shape& shape, double value, DType dt) {
+  if (dt == DType::int64) check_int64_value(value, "full");
   Tensor t = empty(shape, dt);
   dispatch_all(dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -117,6 +127,10 @@ Tensor arange(double start, double end, double step, DType dt) {
     throw ValueError("arange: upper bound and larger bound inconsistent with step sign (start " +
                      std::to_string(start) + ", end " + std::to_string(end) + ", step " +
                      std::to_string(step) + ")");
+  if (dt == DType::int64) {
+    check_int64_value(start, "arange");
+    check_int64_value(end, "arange");
+  }
   double count = std::ceil((end - start) / step);
   if (count > 1e15) throw ValueError("arange: too many elements");
   int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;

@@ -24,6 +24,9 @@ def _shape(args, name):
         if not isinstance(a, numbers.Integral) or isinstance(a, bool):
             raise TypeError(f"{name}: shape entries must be integers, got {type(a).__name__}")
     shape = [int(a) for a in args]
+    if any(d > 2**63 - 1 for d in shape):
+        raise TypeError(f"{name}: the size {builtins.max(shape)} failed to unpack: Overflow "
+                        "when unpacking long long")
     if any(d < 0 for d in shape):
         raise ValueError(f"{name}: negative dimension in shape {tuple(shape)}")
     return shape
@@ -56,6 +59,11 @@ def tensor(data, dtype=None, requires_grad=False):
             arr = np.asarray(data)
         except ValueError as e:
             raise ValueError(f"tensor: could not convert the data to a tensor: {e}") from None
+        huge = arr.dtype == np.float64 and arr.size and np.fmax.reduce(np.abs(arr.ravel()))
+        if arr.dtype == object or arr.dtype == np.uint64 or (huge and huge >= 2**63):
+            # NumPy holds ints beyond int64 as uint64, objects or float64 (for
+            # [2**63, -1]): an error, as in PyTorch, unless a float makes it all floats
+            arr = _beyond_int64(data, arr)
         if arr.dtype == np.float64 and dtype is None:
             dtype = _DEFAULT  # Python floats give the default dtype, as in PyTorch
         if arr.dtype == object:
@@ -64,6 +72,30 @@ def tensor(data, dtype=None, requires_grad=False):
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"tensor: can't convert data of dtype {arr.dtype}")
     return _finish(_core._from_numpy(arr, dtype, True), requires_grad)
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _beyond_int64(data, arr):
+    """``arr`` (NumPy's reading of ``data``) when ``data`` holds ints that int64 can't hold:
+    floats when ``data`` has a float too, else ValueError, as PyTorch (never wrapped)."""
+    big, floats, stack = None, False, [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, (float, np.floating)):
+            floats = True
+        elif isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+            if big is None and not _INT64_MIN <= int(v) <= _INT64_MAX:
+                big = int(v)
+    if big is None:
+        return arr
+    if not floats:
+        raise ValueError(f"tensor: Overflow when unpacking long long: {big} does not fit in "
+                         "int64")
+    return np.asarray(data, dtype=np.float64)  # OverflowError beyond the doubles, as PyTorch
 
 
 def from_numpy(array):
@@ -101,7 +133,15 @@ def full(shape, fill_value, dtype=None, requires_grad=False):
     """A tensor filled with ``fill_value``: ``tg.full((2, 2), 7.0)``."""
     if dtype is None:
         dtype = _core.dtype.int64 if isinstance(fill_value, numbers.Integral) else _DEFAULT
-    return _finish(_core._full(_shape((shape,), "full"), float(fill_value), dtype), requires_grad)
+    shape = _shape((shape,), "full")
+    if dtype == _core.dtype.int64 and isinstance(fill_value, numbers.Integral):
+        # exactly, not through a double (which holds integers only up to 2**53)
+        if not _INT64_MIN <= int(fill_value) <= _INT64_MAX:
+            raise RuntimeError(f"full: value cannot be converted to type int64_t without "
+                               f"overflow: {int(fill_value)}")
+        t = _core._full(shape, 0.0, dtype)
+        return _finish(t._assign(int(fill_value), "full") if t.numel() else t, requires_grad)
+    return _finish(_core._full(shape, float(fill_value), dtype), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
@@ -118,9 +158,23 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``: ``tg.arange(5)``."""
     if end is None:
         start, end = 0, start
+    ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     if dtype is None:
-        ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = _core.dtype.int64 if ints else _DEFAULT
+    big = ints and builtins.max(builtins.abs(int(v)) for v in (start, end)) > 2**53
+    if big and dtype == _core.dtype.int64:
+        # beyond 2**53 a double can't hold every integer: NumPy counts exactly
+        for v in (start, end):
+            if not _INT64_MIN <= int(v) <= _INT64_MAX:
+                raise RuntimeError(f"arange: value cannot be converted to type int64_t "
+                                   f"without overflow: {int(v)}")
+        if step == 0:
+            raise ValueError("arange: step must be nonzero")
+        if (step > 0 and end < start) or (step < 0 and end > start):
+            raise ValueError(f"arange: upper bound and larger bound inconsistent with step "
+                             f"sign (start {start}, end {end}, step {step})")
+        values = np.arange(int(start), int(end), int(step), dtype=np.int64)
+        return _finish(_core._from_numpy(values, dtype, True), requires_grad)
     return _finish(_core._arange(float(start), float(end), float(step), dtype), requires_grad)
 
 
