@@ -517,3 +517,39 @@ def test_int64_item_is_exact():
     for v in (2**53 + 1, 2**62 + 1, -(2**63), 2**63 - 1):
         assert tg.tensor(v).item() == v
         assert int(tg.tensor([v])) == v
+
+
+# --- empty products -------------------------------------------------------------------
+
+EMPTY_PRODUCTS = [((0, 0, 0), (0, 0)), ((2, 3, 0), (0, 4)), ((2, 3, 0), (2, 0, 4)),
+                  ((0, 3, 5), (5, 4)), ((2, 0, 3), (3,)), ((3, 0), (0,)), ((0,), (0,)),
+                  ((1, 0, 2, 0), (3, 1, 0, 4)), ((2, 0), (0, 4)), ((0, 3), (3, 0)),
+                  ((4,), (2, 4, 0)), ((2, 1, 3, 0), (5, 0, 2)), ((0, 2, 3), (3, 2))]
+
+
+@pytest.mark.parametrize("sa,sb", EMPTY_PRODUCTS, ids=lambda s: "x".join(map(str, s)))
+def test_empty_products_have_the_right_shape(sa, sb, rng):
+    # K = 0 gives zeros; a 0 batch or 0 rows give an empty result (tg.zeros(0, 0, 0) @
+    # tg.zeros(0, 0) raised a reshape error)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    expected = np.matmul(a, b)
+    x = tg.tensor(a, requires_grad=True)
+    y = tg.tensor(b, requires_grad=True)
+    out = x @ y
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.detach().numpy(), expected)  # zeros or empty
+    out.sum().backward()
+    # every entry of either gradient multiplies an empty sum (K = 0) or reaches no output
+    assert x.grad.shape == sa and y.grad.shape == sb
+    assert not x.grad.numpy().any() and not y.grad.numpy().any()
+
+
+def test_linear_with_no_input_features():
+    out = tg.nn.functional.linear(tg.zeros(2, 3, 0), tg.zeros(4, 0), tg.ones(4))
+    assert out.shape == (2, 3, 4) and out.tolist() == [[[1.0] * 4] * 3] * 2
+
+
+def test_empty_products_match_torch(torch):
+    for sa, sb in EMPTY_PRODUCTS:
+        expected = torch.zeros(sa) @ torch.zeros(sb)
+        assert (tg.zeros(*sa) @ tg.zeros(*sb)).shape == tuple(expected.shape), (sa, sb)

@@ -102,9 +102,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return c;
   }
   if (db <= 2) {
-    // (..., m, k) @ (k, n): one product of (batch·m, k) by (k, n)
+    // (..., m, k) @ (k, n): one product of (batch·m, k) by (k, n). The rows
+    // are counted, not inferred with -1, which is ambiguous when k is 0.
     Tensor b2 = db == 1 ? reshape(b, {kb, 1}) : b;
-    Tensor c = mm(reshape(a, {-1, ka}), b2, false, false);
+    const int64_t rows = numel_of(Shape(a->shape.begin(), a->shape.end() - 1), "matmul");
+    Tensor c = mm(reshape(a, {rows, ka}), b2, false, false);
     Shape shape(a->shape.begin(), a->shape.end() - 1);
     if (db == 2) shape.push_back(b->shape[1]);
     return reshape(c, shape);

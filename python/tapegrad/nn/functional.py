@@ -29,7 +29,8 @@ def linear(input, weight, bias=None):
         out = _core._mm(input, weight, False, True)
     elif input.ndim >= 1 and weight.ndim == 2:
         lead = input.shape[:-1]
-        out = _core._mm(input.reshape(-1, input.shape[-1]), weight, False, True)
+        rows = math.prod(lead)  # counted: reshape(-1, 0) is ambiguous for in_features 0
+        out = _core._mm(input.reshape(rows, input.shape[-1]), weight, False, True)
         out = out.reshape(*lead, weight.shape[0])
     else:
         out = _core.matmul(input, weight.T if weight.ndim == 2 else weight)
