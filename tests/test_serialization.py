@@ -467,3 +467,86 @@ def test_map_location(tmp_path):
 
 def test_format_version_is_exported():
     assert serialization.FORMAT_VERSION == 1
+
+
+# --- hostile headers: bounded before parsing or allocating -------------------------------
+
+
+def write_raw_file(path, head, data=b""):
+    """A file with the header bytes as given (json.dumps can't even write some of them)."""
+    body = struct.pack("<8sIQQ", b"TAPEGRAD", 1, len(head), len(data)) + head + data
+    path.write_bytes(body + hashlib.sha256(body).digest())
+
+
+def _tensor_file(path, shape, nbytes=0, dtype="float32"):
+    write_file(path, {"object": {"tensor": 0}, "tensors": [
+        {"dtype": dtype, "shape": shape, "offset": 0, "nbytes": nbytes}]}, bytes(nbytes))
+
+
+HOSTILE_HEADERS = {
+    # nesting: RecursionError from the parser before
+    "lists-100000-deep": b'{"object":' + b"[" * 100_000 + b"]" * 100_000 + b',"tensors":[]}',
+    "tuples-50000-deep": (b'{"object":' + b'{"tuple":[' * 50_000 + b"]}" * 50_000
+                          + b',"tensors":[]}'),
+    "unbalanced-100000-deep": b'{"object":' + b"[" * 100_000,
+    "deep-in-the-tensor-table": (b'{"object":null,"tensors":[{"shape":' + b"[" * 5000
+                                 + b"]" * 5000 + b"}]}"),
+    "just-over-the-limit": (b'{"object":' + b"[" * serialization.MAX_DEPTH + b"]"
+                            * serialization.MAX_DEPTH + b',"tensors":[]}'),
+    "brackets-in-strings-then-deep": (b'{"object":["]]]]\\"]]",' + b"[" * 300 + b"]" * 300
+                                      + b'],"tensors":[]}'),
+    # huge numbers: int() of 100,000 digits is refused by Python
+    "number-with-100000-digits": b'{"object":' + b"7" * 100_000 + b',"tensors":[]}',
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_HEADERS))
+def test_hostile_header_is_a_corrupt_file(tmp_path, name):
+    path = tmp_path / f"{name}.tg"
+    write_raw_file(path, HOSTILE_HEADERS[name])
+    expect_corrupt(path)
+
+
+def test_nesting_within_the_limit_loads_and_save_refuses_deeper(tmp_path):
+    path = tmp_path / "deep.tg"
+    ok = [1]
+    for _ in range(serialization.MAX_DEPTH - 2):  # the root object and "tensors" add 2
+        ok = [ok]
+    save(ok, path)
+    assert load(path) == ok
+    brackets = {"[" * 1000 + '\\"{': ["]" * 500] * 3}  # in strings, brackets don't count
+    save(brackets, path)
+    assert load(path) == brackets
+    for deep in ([ok], {"a": ok}, (ok,)):
+        with pytest.raises(ValueError, match="nests deeper"):
+            save(deep, tmp_path / "too-deep.tg")
+    very_deep = []
+    for _ in range(100_000):  # deeper than Python's recursion limit
+        very_deep = [very_deep]
+    with pytest.raises(ValueError, match="nests deeper"):
+        save(very_deep, tmp_path / "too-deep.tg")
+    assert listing(tmp_path) == ["deep.tg"]
+
+
+@pytest.mark.parametrize("shape, nbytes", [
+    ([0, 2**62, 2**62], 0),  # zero elements, but NumPy can't make the array
+    ([2**62, 2**62, 0], 0),
+    ([2**63, 0], 0),
+    ([2**40, 2**40], 16),
+    ([1] * 100_000, 4),  # 100,000 dimensions
+    ([0] * 100_000, 0),
+    ([1] * (serialization.MAX_DIMS + 1), 4),
+], ids=["0x2^62x2^62", "2^62x2^62x0", "2^63x0", "2^40x2^40", "1x100000", "0x100000",
+        "too-many-dims"])
+def test_hostile_shapes_are_a_corrupt_file(tmp_path, shape, nbytes):
+    path = tmp_path / "shape.tg"
+    _tensor_file(path, shape, nbytes)
+    expect_corrupt(path)
+
+
+def test_shapes_at_the_limits_load(tmp_path):
+    path = tmp_path / "edge.tg"
+    _tensor_file(path, [1] * serialization.MAX_DIMS, 4)
+    assert load(path).shape == (1,) * serialization.MAX_DIMS
+    _tensor_file(path, [0, 2**40], 0)
+    assert load(path).shape == (0, 2**40)

@@ -42,6 +42,12 @@ it over the target, so the target holds either the old or the new contents, whol
 ``load`` checks the length and the checksum before parsing anything and raises
 :class:`CorruptFileError` for a file that is truncated, damaged or not a tapegrad file.
 
+Limits, the same for ``save`` (a ``ValueError``) and ``load`` (checked before the header
+is parsed or anything allocated; a ``CorruptFileError``): the header's JSON nests at
+most ``MAX_DEPTH`` (200) levels deep (a list is one level, a tuple two, a dict three);
+a tensor has at most ``MAX_DIMS`` (64, NumPy's limit) dimensions, none above 2**62, and
+the product of its non-zero dimensions times the element size is at most 2**62 bytes.
+
 >>> state = {"weight": tg.ones(2, 3), "step": 3, "betas": (0.9, 0.999)}
 >>> tg.save(state, "checkpoint.tg")
 >>> tg.load("checkpoint.tg")["betas"]
@@ -53,6 +59,7 @@ import json
 import math
 import numbers
 import os
+import re
 import secrets
 import struct
 
@@ -61,10 +68,13 @@ import numpy as np
 from tapegrad._core import Tensor
 from tapegrad._tensor import from_numpy
 
-__all__ = ["save", "load", "CorruptFileError", "FORMAT_VERSION"]
+__all__ = ["save", "load", "CorruptFileError", "FORMAT_VERSION", "MAX_DEPTH", "MAX_DIMS"]
 
 MAGIC = b"TAPEGRAD"
 FORMAT_VERSION = 1
+MAX_DEPTH = 200  # JSON nesting of the header: far below Python's recursion limit
+MAX_DIMS = 64  # dimensions of a tensor (NumPy's limit)
+_MAX_BYTES = 2**62  # of one tensor, counting only its non-zero dimensions
 _PREFIX = struct.Struct("<8sIQQ")  # magic, version, header length, data length
 _DIGEST_SIZE = hashlib.sha256().digest_size
 
@@ -80,6 +90,29 @@ _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 class CorruptFileError(ValueError):
     """The file is not a valid tapegrad file: foreign, truncated, damaged or written
     by a newer format version. The message names the path."""
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _json_depth(text):
+    """How deep the JSON ``text`` (bytes) nests, counted without parsing it (brackets
+    inside strings don't count), so that a hostile header is refused before the parser
+    recurses into it."""
+    codes = np.frombuffer(_JSON_STRING.sub(b'""', text), dtype=np.uint8)
+    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+             - np.isin(codes, (ord("]"), ord("}"))))
+    return int(np.cumsum(steps).max()) if len(steps) else 0
+
+
+def _check_shape(shape, itemsize):
+    """A problem with a tensor's shape that NumPy or tapegrad would refuse, or None."""
+    if len(shape) > MAX_DIMS:
+        return f"has {len(shape)} dimensions (at most {MAX_DIMS})"
+    nonzero = math.prod(d for d in shape if d)
+    if any(d > _MAX_BYTES for d in shape) or nonzero * itemsize > _MAX_BYTES:
+        return f"is too large ({'x'.join(map(str, shape))} elements of {itemsize} bytes)"
+    return None
 
 
 def _fspath(f, func):
@@ -151,6 +184,9 @@ class _Encoder:
             # tobytes() below writes C order whatever the strides (and, unlike
             # ascontiguousarray, asarray keeps 0-d arrays 0-d)
             array = np.asarray(t.detach().numpy(), dtype=_DTYPES[name])
+            problem = _check_shape(array.shape, array.itemsize)
+            if problem:
+                raise ValueError(f"save: the tensor at {where} {problem}; load would refuse it")
             self._tensor_index[id(t)] = len(self.tensors)
             self.tensors.append({"dtype": name, "shape": list(array.shape),
                                  "offset": self.nbytes, "nbytes": array.nbytes})
@@ -172,10 +208,18 @@ def save(obj, f):
     """
     path = _fspath(f, "save")
     encoder = _Encoder()
-    root = encoder.encode(obj, "obj")
-    # ASCII JSON (non-ASCII text as \u escapes) encodes any str, even lone surrogates
-    header = json.dumps({"object": root, "tensors": encoder.tensors}, allow_nan=False,
-                        separators=(",", ":")).encode("ascii")
+    too_deep = ValueError(f"save: obj nests deeper than a saved file may ({MAX_DEPTH} levels "
+                          "of JSON: a list is one, a tuple two, a dict three); load would "
+                          "refuse it")
+    try:
+        root = encoder.encode(obj, "obj")
+        # ASCII JSON (non-ASCII text as \u escapes) encodes any str, even lone surrogates
+        header = json.dumps({"object": root, "tensors": encoder.tensors}, allow_nan=False,
+                            separators=(",", ":")).encode("ascii")
+    except RecursionError:
+        raise too_deep from None
+    if _json_depth(header) > MAX_DEPTH:
+        raise too_deep
 
     directory = os.path.dirname(os.path.abspath(path))
     tmp, fd = _create_temporary(directory, os.path.basename(path))
@@ -300,8 +344,13 @@ class _Decoder:
             raise self.fail("is corrupted: its SHA-256 checksum doesn't match its contents")
 
         header_end = _PREFIX.size + header_len
+        text = bytes(body[_PREFIX.size:header_end])
+        depth = _json_depth(text)
+        if depth > MAX_DEPTH:
+            raise self.fail(f"is corrupted: its header nests {depth} levels deep (at most "
+                            f"{MAX_DEPTH})")
         try:
-            header = json.loads(bytes(body[_PREFIX.size:header_end]).decode("utf-8"))
+            header = json.loads(text.decode("utf-8"))
             self.tensors = header["tensors"]
             root = header["object"]
         except (UnicodeDecodeError, ValueError, TypeError, KeyError):
@@ -344,9 +393,15 @@ class _Decoder:
             offset, nbytes = entry["offset"], entry["nbytes"]
         except (KeyError, TypeError):
             raise self.fail(f"is corrupted: bad tensor entry {entry!r:.80}") from None
+        if len(shape) > MAX_DIMS:  # before looking at each of them
+            raise self.fail(f"is corrupted: a tensor entry has {len(shape)} dimensions (at "
+                            f"most {MAX_DIMS})")
         ints = (*shape, offset, nbytes)
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ints):
             raise self.fail(f"is corrupted: bad tensor entry {entry!r:.80}")
+        problem = _check_shape(shape, dtype.itemsize)
+        if problem:
+            raise self.fail(f"is corrupted: the tensor entry {entry!r:.80} {problem}")
         count = math.prod(shape)
         if nbytes != count * dtype.itemsize or offset + nbytes > len(self.data):
             raise self.fail(f"is corrupted: tensor entry {entry!r:.80} doesn't fit the data")
