@@ -39,6 +39,11 @@ as a ``dict`` with the same order, a named tuple as a tuple.
 
 ``save`` writes a temporary file next to the target, flushes it to disk and renames
 it over the target, so the target holds either the old or the new contents, whole.
+The temporary file is named ``.NAME.tmp.HOST.PID.RANDOM`` (HOST: a tag of the machine,
+boot and PID namespace; PID: the writing process). A save killed outright (SIGKILL,
+power loss) leaves it behind; the next save to the same path on POSIX removes those
+whose process is gone, never one whose writer is still running, nor one written on
+another machine, container or boot (which can't be told apart from a live one).
 ``load`` checks the length and the checksum before parsing anything and raises
 :class:`CorruptFileError` for a file that is truncated, damaged or not a tapegrad file.
 
@@ -222,6 +227,7 @@ def save(obj, f):
         raise too_deep
 
     directory = os.path.dirname(os.path.abspath(path))
+    _remove_stale_temporaries(directory, os.path.basename(path))
     tmp, fd = _create_temporary(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as out:
@@ -249,12 +255,72 @@ def save(obj, f):
     _fsync_directory(directory)
 
 
+def _read_text(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _host_tag():
+    """8 hex digits naming this machine, boot and PID namespace: a PID means something
+    only among the processes that share all three."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = ""
+    boot = _read_text("/proc/sys/kernel/random/boot_id")
+    node = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+    return hashlib.sha256(f"{node}/{boot}/{namespace}".encode()).hexdigest()[:8]
+
+
+def _temporary_pattern(name, host):
+    return re.compile(re.escape(f".{name}.tmp.{host}.") + r"(\d+)\.[0-9a-f]{12}")
+
+
+def _process_is_gone(pid):
+    try:
+        os.kill(pid, 0)  # signal 0 only checks that the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists, and belongs to another user
+        return False
+    return False
+
+
+def _remove_stale_temporaries(directory, name):
+    """Removes the temporary files that killed saves to ``name`` left behind: those of
+    this machine whose writing process no longer exists. Only on POSIX: Windows has no
+    harmless way to ask whether a process exists (os.kill would terminate it)."""
+    if os.name != "posix":
+        return
+    pattern = _temporary_pattern(name, _host_tag())
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if not match:
+            continue
+        pid = int(match.group(1))
+        # our own PID: maybe another thread's save in progress
+        if pid != os.getpid() and _process_is_gone(pid):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass  # already removed by a concurrent save, or not ours to remove
+
+
 def _create_temporary(directory, name):
-    """A new hidden file next to the target. Created with O_EXCL and mode 0o666 so that
-    the umask gives it the permissions any newly written file would get."""
+    """A new hidden file next to the target, named for _remove_stale_temporaries. Created
+    with O_EXCL and mode 0o666 so that the umask gives it the permissions any newly
+    written file would get."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    prefix = f".{name}.tmp.{_host_tag()}.{os.getpid()}."
     while True:
-        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, prefix + secrets.token_hex(6))
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:
