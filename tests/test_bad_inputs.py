@@ -542,6 +542,7 @@ SWEEP = [
                         "False"], ["object", "object", "bool", "bool"]),
     ("_load_blas", ["'/nonexistent'"], ["path"]),
     ("_blas_loaded", [], []),
+    ("_release_cached_blocks", [], []),
     ("_sgd_step", [_X.join("[]"), _G, _G, "[False]", "0.1", "0.9", "0.0", "0.0", "False",
                    "False"],
      ["tensors", "tensors", "tensors", "flags", "float", "float", "float", "float", "bool",

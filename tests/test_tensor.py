@@ -1,6 +1,7 @@
 """Tensor creation, NumPy interop, random numbers, conversions and small conveniences."""
 
 import gc
+import os
 
 import numpy as np
 import pytest
@@ -506,3 +507,86 @@ def test_out_of_range_ints_raise_as_torch(torch):
     with pytest.raises(TypeError, match="Overflow"):
         torch.zeros(2**63)
     assert torch.tensor([2**63 - 1, -(2**63)]).tolist() == [2**63 - 1, -(2**63)]
+
+
+# --- the cache of large blocks ------------------------------------------------------------
+
+
+def _rss_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def _minor_faults():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux counters")
+def test_large_temporaries_do_not_fault_their_pages_every_call():
+    # 40 MB buffers: glibc maps each with a fresh mmap and unmaps it at free (its
+    # adaptive threshold stops at 32 MB), so every call faulted 19,532 pages in again
+    threads = tg.get_num_threads()
+    tg.set_num_threads(1)
+    x = tg.randn(10**7, requires_grad=True)
+    g = tg.ones(10**7)
+    faults = []
+    try:
+        for _ in range(5):
+            x.grad = None
+            before = _minor_faults()
+            x.tanh().backward(g)
+            faults.append(_minor_faults() - before)
+    finally:
+        tg.set_num_threads(threads)
+    # the first call may fault the blocks in; later calls reuse them
+    assert sorted(faults)[2] < 500, faults
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux counters")
+def test_cached_blocks_are_returned_on_request():
+    tg._core._release_cached_blocks()
+    base = _rss_bytes()
+    big = [tg.ones(10**7) for _ in range(3)]  # 120 MB, in the cache once freed
+    del big
+    held = _rss_bytes() - base
+    tg._core._release_cached_blocks()
+    returned = held - (_rss_bytes() - base)
+    assert held > 100e6 and returned > 100e6, (held, returned)
+
+
+def test_reused_blocks_never_change_results(rng):
+    # blocks freed dirty (NaN) and handed out again: every kernel writes all it returns
+    a = rng.standard_normal((600, 700)).astype(np.float32)
+    b = rng.standard_normal((700, 500)).astype(np.float32)
+    expected = {name: f(tg.tensor(a), tg.tensor(b)).numpy().copy() for name, f in _KERNELS.items()}
+    for _ in range(2):
+        dirty = [tg.full((600, 700), float("nan")) for _ in range(6)]
+        dirty += [tg.full((600, 500), float("nan")) for _ in range(6)]
+        del dirty
+        for name, f in _KERNELS.items():
+            np.testing.assert_array_equal(f(tg.tensor(a), tg.tensor(b)).numpy(), expected[name],
+                                          err_msg=name)
+
+
+_KERNELS = {
+    "matmul": lambda a, b: a @ b,
+    "tanh": lambda a, b: a.tanh(),
+    "softmax": lambda a, b: a.softmax(1),
+    "sum": lambda a, b: a.sum(0, keepdim=True) + a,
+    "transpose": lambda a, b: a.transpose(0, 1) * 1.0,
+    "broadcast": lambda a, b: a + b[:1, :1],
+    "cat": lambda a, b: tg.cat([a, a], 0),
+    "index": lambda a, b: a[tg.tensor(np.arange(599, -1, -1))],
+    "grad": lambda a, b: _grad_of(a),
+}
+
+
+def _grad_of(a):
+    x = a.detach().requires_grad_(True)
+    (x.sigmoid() * x).sum().backward()
+    return x.grad

@@ -307,6 +307,8 @@ void bind_tensor(py::module_& m) {
         "The random generator's state (a string), for set_rng_state.");
   m.def("set_rng_state", &set_rng_state, py::arg("state"),
         "Restores a state returned by get_rng_state.");
+  m.def("_release_cached_blocks", &release_cached_blocks,
+        "Returns the large blocks kept for reuse to the system.");
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
 

@@ -44,10 +44,14 @@ struct TensorImpl;
 DType result_type(const TensorImpl& a, const TensorImpl& b);
 
 // A flat buffer. Owned buffers are 64-byte aligned; a buffer borrowed from
-// NumPy (tg.from_numpy) is released through `release` instead.
+// NumPy (tg.from_numpy) is released through `release` instead. Owned buffers
+// of 1 MiB and more come from (and go back to) a cache of large blocks, so
+// that a temporary of the same size as the last one does not fault its pages
+// in again (see tensor.cpp).
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
+  size_t capacity = 0;                 // of the cached block behind `data`, or 0
   std::function<void(void*)> release;  // empty for owned buffers
   Storage(size_t nbytes);              // allocates, throws std::bad_alloc
   Storage(void* data, size_t nbytes, std::function<void(void*)> release);
@@ -107,6 +111,9 @@ Tensor alias(const Tensor& t, const Shape& shape);
 // A copy with fresh storage, outside autograd.
 Tensor copy_data(const Tensor& t);
 double item(const Tensor& t);
+
+// Returns every cached large block to the system (see Storage).
+void release_cached_blocks();
 
 // Threads the kernels (and the BLAS) may use.
 void set_num_threads(int n);
