@@ -90,7 +90,9 @@ def run_all(cases, timeout=60):
             break
         if pending:  # the interpreter died while running pending[0]
             name, _ = pending.pop(0)
-            results[name] = {"name": name, "crashed": rc, "stderr": err[-2000:]}
+            # a sanitizer's report starts with what went wrong and ends with the stack
+            stderr = err if len(err) <= 4000 else err[:1500] + "\n[...]\n" + err[-2500:]
+            results[name] = {"name": name, "crashed": rc, "stderr": stderr}
     return results, exits
 
 

@@ -372,6 +372,8 @@ PRIVATE_CASES = {
     "broadcast_to_huge": C(P + "_broadcast_to(tg.ones(1), [2**62, 2**62])", (V, M)),
     "reshape_none": C(P + "_reshape(None, [1])", T, "reshape"),
     "reshape_huge": C(P + "_reshape(tg.ones(4), [2**62, 2**62])", V, "reshape"),
+    "zeros_huge_dims_around_0": C(P + "_zeros([0, 2**62, 2**62], tg.float32)", V),
+    "cat_length_overflows": C("tg.cat([tg.zeros(0, 2**62), tg.zeros(0, 2**62)], 1)", V, "cat"),
     "batch_norm_none": C(P + "_batch_norm_train(None, None, None, None, None, 0.1, 1e-5)", T,
                          "batch_norm"),
     "batch_norm_1d": C(P + "_batch_norm_train(tg.ones(4), None, None, None, None, 0.1, 1e-5)",

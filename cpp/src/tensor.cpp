@@ -61,10 +61,14 @@ std::string shape_str(const Shape& s) {
 }
 
 int64_t numel_of(const Shape& s, const char* op) {
-  int64_t n = 1;
+  int64_t n = 1, nonzero = 1;
   for (int64_t d : s) {
     if (d < 0) throw ValueError(std::string(op) + ": negative dimension in shape " + shape_str(s));
     if (d != 0 && n > std::numeric_limits<int64_t>::max() / 8 / d)
+      throw ValueError(std::string(op) + ": shape " + shape_str(s) + " is too large");
+    // The product of the other dims must fit too, even when one is 0: the
+    // kernels multiply dims together (outer and inner sizes).
+    if (d != 0 && __builtin_mul_overflow(nonzero, d, &nonzero))
       throw ValueError(std::string(op) + ": shape " + shape_str(s) + " is too large");
     n *= d;
   }

@@ -83,8 +83,10 @@ Tensor reshape(const Tensor& x, const Shape& shape_in, const char* op) {
     } else if (shape[i] < 0) {
       throw ValueError(std::string(op) + ": invalid shape dimension " + std::to_string(shape[i]) +
                        " in " + shape_str(shape_in));
-    } else {
-      known *= shape[i];
+    } else if (__builtin_mul_overflow(known, shape[i], &known)) {
+      // no tensor has that many elements (and the product would be undefined)
+      throw ValueError(std::string(op) + ": shape " + shape_str(shape_in) +
+                       " is invalid for input of size " + std::to_string(x->numel));
     }
   }
   if (infer >= 0) {
@@ -304,7 +306,9 @@ Tensor cat(const std::vector<Tensor>& xs_in, int64_t dim_in) {
       throw ValueError("cat: sizes of tensors must match except in dimension " +
                        std::to_string(dim) + ": tensor 0 has shape " + shape_str(first->shape) +
                        " and tensor " + std::to_string(i) + " has shape " + shape_str(t->shape));
-    shape[dim] += t->shape[dim];
+    if (__builtin_add_overflow(shape[dim], t->shape[dim], &shape[dim]))
+      throw ValueError("cat: the result would have more than 2^63 entries along dimension " +
+                       std::to_string(dim));
     xs.push_back(to_dtype(t, dt));
   }
   int64_t outer = 1, inner = 1;
