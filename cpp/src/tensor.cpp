@@ -86,7 +86,8 @@ int64_t numel_of(const Shape& s, const char* op) {
 // by size class, and handed out again for a request of the same class.
 // Bounded: at most kCacheShare of physical memory (and 1 GiB) is kept; a block
 // unused for kMaxIdle is returned to the system at the next large allocation
-// or free, and release_cached_blocks() returns them all.
+// or free, and release_cached_blocks() returns them all. The environment
+// variable TAPEGRAD_NO_BLOCK_CACHE=1 turns the cache off.
 namespace {
 
 constexpr size_t kLargeBlock = size_t(1) << 20;
@@ -115,6 +116,10 @@ struct BlockCache {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     const size_t physical = pages > 0 && page > 0 ? size_t(pages) * size_t(page) : 0;
     limit = std::min(size_t(1) << 30, physical / kCacheShare);
+    // TAPEGRAD_NO_BLOCK_CACHE=1: every block goes back at free (for memory
+    // debuggers, and to measure what the cache saves)
+    const char* off = std::getenv("TAPEGRAD_NO_BLOCK_CACHE");
+    if (off && *off && std::string(off) != "0") limit = 0;
   }
 
   // Moves the blocks idle for too long (and, to fit `limit`, the oldest) to
