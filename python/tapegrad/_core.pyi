@@ -385,6 +385,10 @@ def _rand(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsInd
     ...
 def _randn(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: numpy.dtype[typing.Any]) -> Tensor:
     ...
+def _release_cached_blocks() -> None:
+    """
+    Returns the large blocks kept for reuse to the system.
+    """
 def _reshape(arg0: Tensor, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
     ...
 def _rmsprop_step(arg0: collections.abc.Sequence[Tensor], arg1: collections.abc.Sequence[Tensor], arg2: collections.abc.Sequence[Tensor], arg3: collections.abc.Sequence[Tensor], arg4: collections.abc.Sequence[Tensor], arg5: typing.SupportsFloat | typing.SupportsIndex, arg6: typing.SupportsFloat | typing.SupportsIndex, arg7: typing.SupportsFloat | typing.SupportsIndex, arg8: typing.SupportsFloat | typing.SupportsIndex, arg9: typing.SupportsFloat | typing.SupportsIndex, arg10: bool, arg11: bool) -> None:
