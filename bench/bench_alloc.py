@@ -73,14 +73,22 @@ def main(argv=None) -> int:
                 runs[cache].append(_run(n, cache, calls))
         checks = {r["check"] for rs in runs.values() for r in rs}
         assert len(checks) == 1, f"results differ: {checks}"
-        med = {c: statistics.median(r["ms"] for r in runs[c]) for c in runs}
-        faults = {c: statistics.median(r["faults"] for r in runs[c]) for c in runs}
-        rows.append((n, med[False], faults[False], med[True], faults[True]))
-    print("tanh forward + backward, float32, 1 thread (median ms per call; page faults per call)")
-    print(f"{'n':>9}  {'no cache ms':>11}  {'faults':>7}  {'cache ms':>8}  {'faults':>7}  ratio")
-    for n, a, fa, b, fb in rows:
-        print(f"{n:>9.0e}  {a:11.3f}  {fa:7.0f}  {b:8.3f}  {fb:7.0f}  {b / a:5.2f}")
+        rows.append((n, _summary(runs[False]), _summary(runs[True])))
+    print("tanh forward + backward, float32, 1 thread: ms per call and page faults per call, "
+          f"median over {rounds} processes [lowest, highest]")
+    head = ("n", "no cache: ms", "faults", "cache: ms", "faults")
+    print(f"{head[0]:>9}  {head[1]:>24}  {head[2]:>17}  {head[3]:>24}  {head[4]:>9}  ratio")
+    for n, a, b in rows:
+        print(f"{n:>9.0e}  {a[0]}  {a[1]}  {b[0]}  {b[1]:>9}  {b[2] / a[2]:5.2f}")
     return 0
+
+
+def _summary(runs):
+    ms = sorted(r["ms"] for r in runs)
+    faults = sorted(r["faults"] for r in runs)
+    med = statistics.median(ms)
+    return (f"{med:8.3f} [{ms[0]:6.3f}, {ms[-1]:6.3f}]",
+            f"{statistics.median(faults):5.0f} [{faults[0]:.0f}, {faults[-1]:.0f}]", med)
 
 
 if __name__ == "__main__":
