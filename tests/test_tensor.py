@@ -2,6 +2,9 @@
 
 import gc
 import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -549,13 +552,23 @@ def test_large_temporaries_do_not_fault_their_pages_every_call():
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux counters")
 def test_cached_blocks_are_returned_on_request():
-    tg._core._release_cached_blocks()
-    base = _rss_bytes()
-    big = [tg.ones(10**7) for _ in range(3)]  # 120 MB, in the cache once freed
-    del big
-    held = _rss_bytes() - base
-    tg._core._release_cached_blocks()
-    returned = held - (_rss_bytes() - base)
+    # in a fresh interpreter: there glibc maps each 40 MB block afresh, while a process
+    # that has run other tests may serve one from memory its heap already holds
+    code = textwrap.dedent("""
+        import tapegrad as tg
+        def rss():
+            with open("/proc/self/status") as f:
+                return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS:"))
+        base = rss()
+        big = [tg.ones(10**7) for _ in range(3)]  # 120 MB, in the cache once freed
+        del big
+        held = rss() - base
+        tg._core._release_cached_blocks()
+        returned = held - (rss() - base)
+        print(held, returned)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    held, returned = map(int, out.stdout.split())
     assert held > 100e6 and returned > 100e6, (held, returned)
 
 
