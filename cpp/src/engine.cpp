@@ -67,10 +67,37 @@ Tensor Node::output() {
 }
 
 namespace {
-// The nodes waiting to be destroyed while a release_node loop runs on this
-// thread, or null. A plain pointer to the loop's local list: a thread_local
-// with a destructor could be gone when a tensor dies at thread exit.
-thread_local std::vector<std::shared_ptr<Node>>* pending_release = nullptr;
+// The nodes waiting to be destroyed while a release_node loop runs. The first
+// few live in the loop's own frame: most drops free a node or two, and a
+// heap-allocated list for each would cost more than the drop itself.
+struct PendingNodes {
+  static constexpr size_t kInline = 16;
+  std::shared_ptr<Node> inline_nodes[kInline];
+  size_t inline_count = 0;
+  std::vector<std::shared_ptr<Node>> more;
+
+  void push(std::shared_ptr<Node>& node) {  // may throw (bad_alloc), node kept then
+    if (inline_count < kInline)
+      inline_nodes[inline_count++] = std::move(node);
+    else
+      more.push_back(std::move(node));
+  }
+  bool pop(std::shared_ptr<Node>& out) {
+    if (!more.empty()) {
+      out = std::move(more.back());
+      more.pop_back();
+      return true;
+    }
+    if (inline_count == 0) return false;
+    out = std::move(inline_nodes[--inline_count]);
+    return true;
+  }
+};
+
+// The list of the release_node loop running on this thread, or null. A plain
+// pointer to the loop's local list: a thread_local with a destructor could be
+// gone when a tensor dies at thread exit.
+thread_local PendingNodes* pending_release = nullptr;
 }  // namespace
 
 void release_node(std::shared_ptr<Node>& node) noexcept {
@@ -83,25 +110,17 @@ void release_node(std::shared_ptr<Node>& node) noexcept {
   }
   if (pending_release) {  // inside the loop below: queue it instead of recursing
     try {
-      pending_release->push_back(std::move(node));
+      pending_release->push(node);
     } catch (...) {  // no memory for the list: plain (recursive) destruction
       node.reset();
     }
     return;
   }
-  std::vector<std::shared_ptr<Node>> pending;
-  try {
-    pending.push_back(std::move(node));
-  } catch (...) {
-    node.reset();
-    return;
-  }
+  PendingNodes pending;
+  pending.push(node);  // an inline slot: cannot throw
   pending_release = &pending;
-  while (!pending.empty()) {
-    std::shared_ptr<Node> next = std::move(pending.back());
-    pending.pop_back();
-    next.reset();  // ~Node queues the nodes it held into `pending`
-  }
+  std::shared_ptr<Node> next;
+  while (pending.pop(next)) next.reset();  // ~Node queues the nodes it held
   pending_release = nullptr;
 }
 
@@ -110,8 +129,6 @@ Node::~Node() {
   // the rule's saved tensors and the leaves go with the members; each
   // ~TensorImpl releases its grad_fn through release_node too
 }
-
-TensorImpl::~TensorImpl() { release_node(grad_fn); }
 
 void Node::release() {
   rule = nullptr;

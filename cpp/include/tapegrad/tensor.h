@@ -63,6 +63,8 @@ struct Storage {
 struct Node;
 struct TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
+// Drops a node without recursing through the graph behind it (engine.cpp).
+void release_node(std::shared_ptr<Node>& node) noexcept;
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -81,8 +83,11 @@ struct TensorImpl {
   Tensor tangent;
 
   // Releases grad_fn through release_node: a tensor saved by a node holds the
-  // node before it, so tensors chain graphs as edges do.
-  ~TensorImpl();
+  // node before it, so tensors chain graphs as edges do. (Inline: most
+  // tensors have no grad_fn, and this runs for every tensor.)
+  ~TensorImpl() {
+    if (grad_fn) release_node(grad_fn);
+  }
 
   int64_t ndim() const { return static_cast<int64_t>(shape.size()); }
   template <class T>
