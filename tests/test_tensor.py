@@ -551,6 +551,8 @@ def test_large_temporaries_do_not_fault_their_pages_every_call():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux counters")
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer holds freed memory in quarantine")
 def test_cached_blocks_are_returned_on_request():
     # in a fresh interpreter: there glibc maps each 40 MB block afresh, while a process
     # that has run other tests may serve one from memory its heap already holds
