@@ -16,8 +16,8 @@ import textwrap
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    code: str  # statements; the last one must raise
-    raises: tuple  # acceptable exception types (names of classes in the MRO)
+    code: str  # statements; the last one must raise (unless raises is empty)
+    raises: tuple  # acceptable exception types (names of classes in the MRO); empty: none
     op: tuple = ()  # the message must name one of these (case-insensitive)
     shapes: tuple = ()  # the message must show each of these shapes
     words: tuple = ()  # other substrings the message must contain
@@ -30,6 +30,9 @@ def C(code, raises, op=(), shapes=(), words=()):
 
 
 V, T, IX, R, M = "ValueError", "TypeError", "IndexError", "RuntimeError", "MemoryError"
+OK = ()  # the code must run without raising
+# A hostile call may be refused with any of the exceptions tapegrad documents, or succeed.
+STANDARD = (V, T, IX, R, M)
 
 RUNNER = r'''
 import json, sys
@@ -87,8 +90,22 @@ def run_all(cases, timeout=60):
             break
         if pending:  # the interpreter died while running pending[0]
             name, _ = pending.pop(0)
-            results[name] = {"name": name, "crashed": rc, "stderr": err[-2000:]}
+            # a sanitizer's report starts with what went wrong and ends with the stack
+            stderr = err if len(err) <= 4000 else err[:1500] + "\n[...]\n" + err[-2500:]
+            results[name] = {"name": name, "crashed": rc, "stderr": stderr}
     return results, exits
+
+
+def check_survived(case, rec):
+    """A hostile call of the sweep: the interpreter survived, and the call either returned
+    or raised one of the standard exceptions (never SystemError or an unrelated type)."""
+    assert "crashed" not in rec, (
+        f"the interpreter died (exit {rec.get('crashed')}) running:\n{case.code}\n"
+        f"{rec.get('stderr')}")
+    if rec["raised"] is not None:
+        assert any(t in rec["mro"] for t in STANDARD), (
+            f"{rec['raised']}: {rec['msg']!r} from:\n{case.code}")
+        assert rec["msg"].strip(), f"empty error message from:\n{case.code}"
 
 
 def shape_regex(shape):
@@ -99,10 +116,15 @@ def shape_regex(shape):
 
 
 def check(case, rec):
-    """The case raised one of its exceptions, with a message naming what it should."""
+    """The case raised one of its exceptions, with a message naming what it should (or,
+    for a case that expects none, ran through)."""
     assert "crashed" not in rec, (
         f"the interpreter died (exit {rec.get('crashed')}) running:\n{case.code}\n"
         f"{rec.get('stderr')}")
+    if not case.raises:
+        assert rec["raised"] is None, (
+            f"unexpected {rec['raised']}: {rec.get('msg')!r} from:\n{case.code}")
+        return
     assert rec["raised"] is not None, f"no exception from:\n{case.code}"
     assert any(t in rec["mro"] for t in case.raises), (
         f"expected {case.raises}, got {rec['raised']}: {rec['msg']}")

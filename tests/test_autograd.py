@@ -707,6 +707,24 @@ def test_deep_chain_does_not_crash():
     assert r.stdout.strip() == "ok"
 
 
+def test_dropping_a_graph_of_a_million_nodes():
+    # Freeing used to recurse once per node (through the edges, and through the tensors
+    # that rules save, which hold the node before): 300,000 nodes overflowed the stack.
+    # (test_deep_chain_does_not_crash frees deep graphs after backward.)
+    r = _run("""
+        import tapegrad as tg
+        x = tg.tensor(1.0, requires_grad=True)
+        # dropped without backward; mul saves its input, which holds the previous node
+        y = x
+        for i in range(1_000_000):
+            y = -y if i % 2 else y * 1.0
+        del y
+        print("ok")
+    """, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip() == "ok"
+
+
 def test_shared_subexpressions_are_fast():
     # Each of 60 layers uses the previous layer twice: 2**60 paths, 120 nodes.
     r = _run("""

@@ -7,8 +7,24 @@ case it was running is recorded as a crash and a new interpreter resumes with
 the next case.
 """
 
+import itertools
+
 import pytest
-from bad_inputs import IX, C, M, R, T, V, check, check_clean_exit, check_detects_crashes, run_all
+import tapegrad as tg
+from bad_inputs import (
+    IX,
+    OK,
+    C,
+    M,
+    R,
+    T,
+    V,
+    check,
+    check_clean_exit,
+    check_detects_crashes,
+    check_survived,
+    run_all,
+)
 
 CMP = ("lt", "le", "gt", "ge", "eq", "ne", "less", "greater", "equal", "compar", "<", ">")
 
@@ -131,6 +147,12 @@ CASES = {
     "stack_dim_out_of_range": C("tg.stack([tg.ones(2, 3), tg.ones(2, 3)], dim=3)", IX, "stack"),
     "stack_negative_dim_out_of_range": C("tg.stack([tg.ones(2), tg.ones(2)], dim=-3)", IX,
                                          "stack"),
+    "size_0d": C("tg.tensor(2.0).size(0)", IX, "size", words=["no dimensions"]),
+    "size_0d_negative": C("tg.tensor(2.0).size(-1)", IX, "size", words=["no dimensions"]),
+    "size_out_of_range": C("tg.ones(2, 3).size(2)", IX, "size"),
+    "size_negative_out_of_range": C("tg.ones(2, 3).size(-3)", IX, "size"),
+    "flatten_0d_out_of_range": C("tg.tensor(2.0).flatten(1)", IX, "flatten"),
+    "flatten_0d_end_out_of_range": C("tg.tensor(2.0).flatten(0, -2)", IX, "flatten"),
     "permute_dim_out_of_range": C("tg.ones(2, 3).permute(0, 2)", IX, "permute"),
     "permute_negative_out_of_range": C("tg.ones(2, 3).permute(-3, 0)", IX, "permute"),
     # --- permute / cat / stack / expand / view shapes ------------------------------------------
@@ -300,9 +322,371 @@ CASES = {
 }
 
 
+# --- private entry points ------------------------------------------------------------
+# The functions of ``tg._core`` whose names start with an underscore are what the public
+# API is built on; they are reachable from Python all the same, so each checks its own
+# arguments. First the cases whose outcome is known exactly, then a sweep that gives each
+# argument of each of them every hostile value of its kind.
+P = "tg._core."
+PRIVATE_CASES = {
+    # the checks that used to sit in private entry points, now reached through the ops
+    "slice_0d": C("tg.ones(())[1:5]", IX, "indices"),
+    "slice_dim_out_of_range": C("tg.ones(2, 3)[:, :, 0:1]", IX, "indices"),
+    "slice_dim_huge": C("tg.narrow(tg.ones(2, 3), 2**62, 0, 1)", IX, "narrow"),
+    "slice_negative_dim": C("tg.narrow(tg.ones(2, 3), -3, 0, 1)", IX, "narrow"),
+    "slice_step_zero": C("tg.ones(4)[::0]", V, "step"),
+    "slice_step_negative": C("tg.ones(4)[4:0:-1]", V, "step"),
+    "slice_step_huge": C("assert tg.ones(4)[1:4:2**63 - 1].shape == (1,)", OK),
+    "slice_none": C("tg.narrow(None, 0, 0, 1)", T, "narrow"),
+    "index_select_0d": C("tg.index_select(tg.ones(()), 0, tg.tensor([0]))", IX, "index"),
+    "index_select_dim": C("tg.index_select(tg.ones(2), 1, tg.tensor([0]))", IX, "index"),
+    "index_select_float_index": C("tg.index_select(tg.ones(2), 0, tg.ones(1))", IX, "index"),
+    "index_select_index_huge": C("tg.index_select(tg.ones(2), 0, tg.tensor([2**62]))", IX,
+                                 "index"),
+    "gather_0d": C("tg.gather(tg.ones(()), 0, tg.tensor(0))", IX, "gather"),
+    "gather_dim": C("tg.gather(tg.ones(2, 2), 2, tg.tensor([[0]]))", IX, "gather"),
+    "gather_index_rank": C("tg.gather(tg.ones(2, 2), 1, tg.tensor([0, 1]))", R, "gather"),
+    "gather_index_out_of_range": C("tg.gather(tg.ones(2, 2), 1, tg.tensor([[0], [-3]]))", IX,
+                                   "gather"),
+    "max_dim_dim": C("tg.max(tg.ones(2, 2), -3)", IX, "max"),
+    "min_dim_none": C("tg.min(None, 0)", T, "min"),
+    "max_all_empty": C("tg.max(tg.zeros(0))", R, "max"),
+    "min_all_none": C("tg.min(None)", T, "min"),
+    "mm_1d": C("tg.mm(tg.ones(3), tg.ones(3))", R, "mm"),
+    "mm_batches": C("tg.matmul(tg.ones(2, 2, 2), tg.ones(3, 2, 2))", R, "matmul"),
+    "mm_transposed_misaligned": C("tg.mm(tg.ones(2, 3), tg.ones(2, 3).t().t())", R, "mm"),
+    "mm_none": C("tg.mm(tg.ones(2, 2), None)", T, "mm"),
+    "broadcast_to_negative": C("tg.broadcast_to(tg.ones(1), [-5])", R, "expand"),
+    "broadcast_to_fewer_dims": C("tg.broadcast_to(tg.ones(2, 3), [3])", R, "expand"),
+    "broadcast_to_huge": C("tg.broadcast_to(tg.ones(1), [2**62, 2**62])", (R, M)),
+    "reshape_none": C("tg.reshape(None, [1])", T, "reshape"),
+    "reshape_huge": C("tg.reshape(tg.ones(4), [2**62, 2**62])", R, "reshape"),
+    "zeros_huge_dims_around_0": C("tg.zeros([0, 2**62, 2**62])", R),
+    "cat_length_overflows": C("tg.cat([tg.zeros(0, 2**59), tg.zeros(0, 2**59)] * 9, 1)", R,
+                              "cat"),
+    "batch_norm_none": C(P + "_batch_norm_train(None, None, None, None, None, 0.1, 1e-5)", T,
+                         "batch_norm"),
+    "batch_norm_1d": C(P + "_batch_norm_train(tg.ones(4), None, None, None, None, 0.1, 1e-5)",
+                       R, "batch_norm"),
+    "batch_norm_gamma_shape": C(
+        P + "_batch_norm_train(tg.ones(4, 3), tg.ones(2), None, None, None, 0.1, 1e-5)", V,
+        "batch_norm"),
+    "batch_norm_running_shape": C(
+        P + "_batch_norm_train(tg.ones(4, 3), None, None, tg.ones(4), None, 0.1, 1e-5)", V,
+        "batch_norm"),
+    "batch_norm_int64": C(
+        P + "_batch_norm_train(tg.tensor([[1, 2], [3, 4]]), None, None, None, None, 0.1, 0.0)",
+        T, "batch_norm"),
+    "cross_entropy_target_none": C(P + "_cross_entropy(tg.ones(2, 3), None, -100)", T,
+                                   "cross_entropy"),
+    "cross_entropy_target_float": C(P + "_cross_entropy(tg.ones(2, 3), tg.ones(2), -100)", T,
+                                    "cross_entropy"),
+    "cross_entropy_target_shape": C(P + "_cross_entropy(tg.ones(2, 3), tg.tensor([0]), -100)",
+                                    V, "cross_entropy"),
+    "cross_entropy_target_huge": C(
+        P + "_cross_entropy(tg.ones(2, 3), tg.tensor([0, 2**62]), -100)", IX, "cross_entropy"),
+    "cross_entropy_logits_1d": C(P + "_cross_entropy(tg.ones(3), tg.tensor([0]), -100)", V,
+                                 "cross_entropy"),
+    "dropout_mask_p": C(P + "_dropout_mask([3], 1.5, tg.float32)", V, "dropout"),
+    "dropout_mask_p_nan": C(P + "_dropout_mask([3], float('nan'), tg.float32)", V, "dropout"),
+    "dropout_mask_int64": C(P + "_dropout_mask([3], 0.5, tg.int64)", T),
+    "dropout_mask_negative_shape": C(P + "_dropout_mask([-3], 0.5, tg.float32)", R),
+    "make_dual_shapes": C("""
+        with tg.autograd.forward_ad.dual_level():
+            tg.autograd.forward_ad.make_dual(tg.ones(2), tg.ones(3))
+    """, R, "make_dual"),
+    "make_dual_none": C("""
+        with tg.autograd.forward_ad.dual_level():
+            tg.autograd.forward_ad.make_dual(tg.ones(2), None)
+    """, T, "make_dual"),
+    "make_dual_inactive_level": C(P + "_make_dual(tg.ones(2), tg.ones(2), 12345)", R, "level"),
+    "unpack_dual_inactive_level": C(P + "_unpack_dual(tg.ones(2), 2**63)", R, "level"),
+    "exit_level_not_entered": C(P + "_exit_dual_level(987654)", R, "level"),
+    "copy_shapes": C("tg.ones(2).copy_(tg.ones(3))", R, "copy_"),
+    "copy_string": C("tg.ones(2).copy_('x')", T, "copy_"),
+    "full_negative": C("tg.full([-1], 1.0)", R, "full"),
+    "empty_huge": C("tg.empty([2**62, 2**62])", R, "empty"),
+    "zeros_too_big": C("tg.zeros([2**40, 2**18])", M),
+    "eye_negative": C("tg.eye(-1, 2)", R, "eye"),
+    "arange_nan": C("tg.arange(0.0, float('nan'), 1.0)", R, "arange"),
+    "rand_int64": C("tg.rand([2], dtype=tg.int64)", T, "rand"),
+    "randn_int64": C("tg.randn([2], dtype=tg.int64)", T, "randn"),
+    "from_numpy_strings": C(P + "_from_numpy(np.array(['a']), None, True)", T, "tensor"),
+    "from_numpy_objects": C(P + "_from_numpy(np.array([None]), None, True)", T, "tensor"),
+    "grad_not_tensors": C(P + "_grad([1], [tg.ones(1)], None, False, False, False)", T, "grad"),
+    "grad_none_output": C(P + "_grad([None], [tg.ones(1, requires_grad=True)], None, False, "
+                          "False, False)", T, "grad"),
+    "backward_many_none": C(P + "_backward_many([None], None, False, False)", T, "backward"),
+    "backward_many_counts": C("""
+        x = tg.ones(2, requires_grad=True)
+        tg._core._backward_many([x * 2], [tg.ones(2), tg.ones(2)], False, False)
+    """, R),
+    "backward_method_shape": C("(tg.ones(2, requires_grad=True) * 2)._backward(tg.ones(3), "
+                               "False, False)", R),
+    "function_apply_flag_counts": C(
+        P + "_function_apply('F', [tg.ones(2)], [tg.ones(2)], lambda g, s: g, [], [], [], True)",
+        V, "flag"),
+    "function_apply_not_tensors": C(
+        P + "_function_apply('F', [1], [tg.ones(2)], lambda g, s: g, [True], [False], [False], "
+        "True)", T, "F"),
+    "delayed_error_inputs": C(P + "_delayed_error(tg.ones(2), [1], 'x')", T),
+    "load_blas_missing": C("assert " + P + "_load_blas('/nonexistent/libblas.so') is False", OK),
+    "load_blas_not_a_library": C("assert " + P + "_load_blas('/dev/null') is False", OK),
+    "load_blas_without_gemm": C("assert " + P + "_load_blas('libm.so.6') is False\n"
+                                "assert (tg.ones(64, 64) @ tg.ones(64, 64)).sum().item() == "
+                                "64.0 ** 3", OK),
+    "sgd_buffers_missing": C(
+        P + "_sgd_step([tg.ones(2)], [tg.ones(2)], [], [True], 0.1, 0.9, 0.0, 0.0, False, False)",
+        V, "sgd"),
+    "sgd_flags_missing": C(
+        P + "_sgd_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], 0.1, 0.9, 0.0, 0.0, False, "
+        "False)", V, "sgd"),
+    "sgd_grads_missing": C(
+        P + "_sgd_step([tg.ones(2)], [], [], [], 0.1, 0.0, 0.0, 0.0, False, False)", V, "sgd"),
+    "adam_state_missing": C(
+        P + "_adam_step([tg.ones(2)], [tg.ones(2)], [], [], [], [1.0], 0.1, 0.9, 0.99, 1e-8, "
+        "0.0, False, False, False)", V, "adam"),
+    "adam_vmax_missing": C(
+        P + "_adam_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [1.0], 0.1, "
+        "0.9, 0.99, 1e-8, 0.0, True, False, False)", V, "adam"),
+    "adam_steps_missing": C(
+        P + "_adam_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [], 0.1, "
+        "0.9, 0.99, 1e-8, 0.0, False, True, False)", V, "adamw"),
+    "adagrad_sums_missing": C(
+        P + "_adagrad_step([tg.ones(2)], [tg.ones(2)], [], [1.0], 0.1, 0.0, 0.0, 1e-10, False)",
+        V, "adagrad"),
+    "adagrad_steps_missing": C(
+        P + "_adagrad_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], 0.1, 0.0, 0.0, 1e-10, "
+        "False)", V, "adagrad"),
+    "rmsprop_square_missing": C(
+        P + "_rmsprop_step([tg.ones(2)], [tg.ones(2)], [], [], [], 0.01, 0.99, 1e-8, 0.0, 0.0, "
+        "False, False)", V, "rmsprop"),
+    "rmsprop_grad_avg_missing": C(
+        P + "_rmsprop_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [], 0.01, 0.99, 1e-8, "
+        "0.0, 0.0, True, False)", V, "rmsprop"),
+    "rmsprop_buffer_missing": C(
+        P + "_rmsprop_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], [], 0.01, 0.99, 1e-8, "
+        "0.0, 0.9, False, False)", V, "rmsprop"),
+    "adadelta_state_missing": C(
+        P + "_adadelta_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2)], [], 1.0, 0.9, 1e-6, 0.0, "
+        "False)", V, "adadelta"),
+    "optimizer_state_dtype": C(
+        P + "_adadelta_step([tg.ones(2)], [tg.ones(2)], [tg.ones(2, dtype=tg.float64)], "
+        "[tg.ones(2)], 1.0, 0.9, 1e-6, 0.0, False)", V, "adadelta"),
+    "optimizer_int64_param": C(
+        P + "_sgd_step([tg.tensor([1, 2])], [tg.tensor([1, 2])], [], [], 0.1, 0.0, 0.0, 0.0, "
+        "False, False)", T, "sgd"),
+}
+
+# The sweep. Each entry: a private function, its arguments as code (a valid call), and
+# the kind of each argument; every hostile value of that kind replaces one argument at a
+# time. Sizes are either small or far beyond any memory, so nothing allocates gigabytes.
+HOSTILE = {
+    "tensor": ["None", "tg.ones(())", "tg.zeros(0)", "tg.zeros(2, 0, 3)", "tg.tensor([1, 2])",
+               "tg.tensor([2**62, -2**62])", "tg.ones(3, dtype=tg.float64)",
+               "tg.ones(5, 4, 3, 2)", "tg.ones(2, 3, requires_grad=True)", "'x'", "1.5"],
+    "dim": ["-2**63", "2**63 - 1", "2**62", "-2**62", "-1", "0", "1", "3", "-4", "2**64",
+            "1.5", "None"],
+    "float": ["float('nan')", "float('inf')", "-float('inf')", "-1.0", "0.0", "1e308", "None"],
+    "bool": ["None", "'yes'"],
+    "shape": ["[]", "[-1]", "[3, -1]", "[0]", "[2**62, 2**62]", "[0, 2**62, 2**62]",
+              "[2**40, 2**20]", "[1] * 100", "[2**64]", "None", "[1.5]"],
+    "dtype": ["tg.float32", "tg.float64", "tg.int64", "None", "'float32'"],
+    "tensors": ["[]", "[None]", "[tg.ones(2), tg.ones(2)]", "[tg.tensor([1, 2])]",
+                "[tg.ones(3)]", "[tg.ones(2, dtype=tg.float64)]", "[tg.ones(())]", "None",
+                "[1.0]"],
+    "floats": ["[]", "[float('nan')]", "[1.0, 2.0]", "[-1.0]", "None"],
+    "flags": ["[]", "[True, True]", "None"],
+    "path": ["''", "'/nonexistent'", "'/dev/null'", "'/'", "'libm.so.6'", "None"],
+    "object": ["None", "1", "'x'", "[None]", "[1]", "tg.ones(2)", "[tg.ones(2), tg.ones(3)]"],
+    "array": ["np.array([2**64 - 1], dtype=np.uint64)", "np.array(['a'])",
+              "np.array([1 + 2j])", "np.zeros((0, 3))", "np.ones((2, 3))[:, ::2]",
+              "np.array(None)", "np.zeros(3, dtype=np.float16)",
+              "np.zeros(2, dtype=[('a', 'f4')])", "np.array([np.nan, np.inf, -np.inf])",
+              "np.array(['2020-01-01'], dtype='datetime64[D]')", "np.ones(3)[::-1]", "None",
+              "[1.0]"],
+}
+_X, _G = "tg.ones(2)", "[tg.ones(2)]"
+SWEEP = [
+    ("_batch_norm_train",
+     ["tg.ones(4, 3)", "tg.ones(3)", "tg.zeros(3)", "tg.zeros(3)", "tg.ones(3)", "0.1", "1e-5"],
+     ["tensor"] * 5 + ["float", "float"]),
+    ("_cross_entropy", ["tg.ones(2, 3)", "tg.tensor([0, 2])", "-100"],
+     ["tensor", "tensor", "dim"]),
+    ("_dropout_mask", ["[4, 3]", "0.5", "tg.float32"], ["shape", "float", "dtype"]),
+    ("_from_numpy", ["np.ones((2, 3))", "None", "True"], ["array", "dtype", "bool"]),
+    ("_make_dual", ["tg.ones(2, 3)", "tg.ones(2, 3)", "tg._core._enter_dual_level()"],
+     ["tensor", "tensor", "dim"]),
+    ("_unpack_dual", ["tg.ones(2, 3)", "tg._core._enter_dual_level()"], ["tensor", "dim"]),
+    ("_enter_dual_level", [], []),
+    ("_exit_dual_level", ["tg._core._enter_dual_level()"], ["dim"]),
+    ("_forward_levels", [], []),
+    ("_has_tangents", ["tg.ones(2)"], ["tensor"]),
+    ("_set_grad_enabled", ["True"], ["bool"]),
+    ("_grad", ["[(tg.ones(2, requires_grad=True) * 2).sum()]",
+               "[tg.ones(2, requires_grad=True)]", "None", "False", "False", "True"],
+     ["object", "object", "object", "bool", "bool", "bool"]),
+    ("_backward_many", ["[(tg.ones(2, requires_grad=True) * 2).sum()]", "None", "False",
+                        "False"], ["object", "object", "bool", "bool"]),
+    ("_function_apply", ["'F'", "[tg.ones(2, requires_grad=True)]", "[tg.ones(2)]",
+                         "lambda g, s: list(g)", "[True]", "[False]", "[False]", "True"],
+     ["path", "object", "object", "object", "flags", "flags", "flags", "bool"]),
+    ("_function_jvp", ["[tg.ones(2)]", "[tg.ones(2)]", "lambda t: t"],
+     ["object", "object", "object"]),
+    ("_delayed_error", ["tg.ones(2)", "[tg.ones(2, requires_grad=True)]", "'twice'"],
+     ["tensor", "object", "path"]),
+    ("_op_table", [], []),
+    ("_load_blas", ["'/nonexistent'"], ["path"]),
+    ("_blas_loaded", [], []),
+    ("_release_cached_blocks", [], []),
+    ("_sgd_step", [_X.join("[]"), _G, _G, "[False]", "0.1", "0.9", "0.0", "0.0", "False",
+                   "False"],
+     ["tensors", "tensors", "tensors", "flags", "float", "float", "float", "float", "bool",
+      "bool"]),
+    ("_adam_step", [_G, _G, _G, _G, _G, "[1.0]", "0.1", "0.9", "0.99", "1e-8", "0.0", "True",
+                    "False", "False"],
+     ["tensors"] * 5 + ["floats"] + ["float"] * 5 + ["bool"] * 3),
+    ("_adagrad_step", [_G, _G, _G, "[1.0]", "0.1", "0.0", "0.0", "1e-10", "False"],
+     ["tensors"] * 3 + ["floats"] + ["float"] * 4 + ["bool"]),
+    ("_rmsprop_step", [_G, _G, _G, _G, _G, "0.01", "0.99", "1e-8", "0.0", "0.9", "True",
+                       "False"],
+     ["tensors"] * 5 + ["float"] * 5 + ["bool"] * 2),
+    ("_adadelta_step", [_G, _G, _G, _G, "1.0", "0.9", "1e-6", "0.0", "False"],
+     ["tensors"] * 4 + ["float"] * 4 + ["bool"]),
+    # the private methods of Tensor, with the tensor as first argument
+    ("Tensor._to_dtype", ["tg.ones(2, 3)", "tg.float64"], ["tensor", "dtype"]),
+    ("Tensor._backward", ["(tg.ones(2, requires_grad=True) * 2).sum()", "None", "False",
+                          "False"], ["tensor", "tensor", "bool", "bool"]),
+    ("Tensor._numpy_data", ["tg.ones(2, 3)"], ["tensor"]),
+    ("Tensor._is_view", ["tg.ones(2, 3)"], ["tensor"]),
+]
+# private data, not functions
+_NOT_CALLABLE = {"_op_functions", "_op_methods", "Tensor._base", "Tensor._version"}
+# every call starts from the default global state, whatever the previous call set
+_RESET = "tg._core._set_grad_enabled(True)\n"
+
+
+def _sweep_cases():
+    cases = {}
+    for name, args, kinds in SWEEP:
+        call = ("tg." if name.startswith("Tensor.") else P) + name
+        cases[f"{name}[valid]"] = C(_RESET + f"{call}({', '.join(args)})", OK)
+        for i, kind in enumerate(kinds):
+            for value in HOSTILE[kind]:
+                bad = args[:i] + [value] + args[i + 1:]
+                cases[f"{name}[{i}={value}]"] = C(_RESET + f"{call}({', '.join(bad)})", ())
+    return cases
+
+
+SWEEP_CASES = _sweep_cases()
+
+# Every method and property the core defines on Tensor and Node, called with None in
+# place of self (as ``tg.Tensor.numel(None)`` does): with each of a few argument lists,
+# one of which fits the method, it must raise TypeError.
+_SELF_ARGS = "[(), (1,), (0, 1), (tg.float32,), (tg.ones(2),), (tg.ones(2), 'copy_'), " \
+    "(None, False, False)]"
+_NONE_SELF = """
+for args in {args}:
+    try:
+        {call}
+    except TypeError:
+        continue
+    raise AssertionError(f"accepted None as self with arguments {{args}}")
+"""
+
+
+def _none_self_cases():
+    cases = {}
+    for cls in (tg._core.Tensor, tg._core.Node):
+        for name, attr in vars(cls).items():
+            where = f"tg._core.{cls.__name__}.__dict__[{name!r}]"
+            if type(attr).__name__ == "instancemethod":  # pybind11's methods
+                call = f"{where}.__func__(None, *args)"
+            elif isinstance(attr, property) and type(attr.fget).__name__ != "function":
+                call = f"{where}.fget(None)" if attr.fset is None else (
+                    f"{where}.fset(None, *args[:1]) if args else {where}.fget(None)")
+            else:
+                continue  # Python functions: None.attr raises, never crashes
+            cases[f"{cls.__name__}.{name}(None)"] = C(
+                _NONE_SELF.format(args=_SELF_ARGS, call=call), OK)
+    return cases
+
+
+NONE_SELF_CASES = _none_self_cases()
+
+
 @pytest.fixture(scope="module")
 def outcomes():
     return run_all(CASES)
+
+
+@pytest.fixture(scope="module")
+def private_outcomes():
+    return run_all({**PRIVATE_CASES, **SWEEP_CASES, **NONE_SELF_CASES}, timeout=120)
+
+
+@pytest.mark.parametrize("name", list(PRIVATE_CASES))
+def test_private_entry_point(name, private_outcomes):
+    results, _ = private_outcomes
+    check(PRIVATE_CASES[name], results[name])
+
+
+def test_op_table_methods_refuse_none_as_self():
+    for name in tg._core._op_methods:
+        method = getattr(tg.Tensor, name)
+        for args in [(), (1,), (tg.ones(2),), (0, 1)]:
+            try:
+                result = method(None, *args)
+            except TypeError:
+                continue
+            if name.startswith("__") and result is NotImplemented:  # operators defer
+                continue
+            raise AssertionError(f"Tensor.{name} accepted None as self with {args}")
+
+
+@pytest.mark.parametrize("name", list(NONE_SELF_CASES))
+def test_method_refuses_none_as_self(name, private_outcomes):
+    results, _ = private_outcomes
+    check(NONE_SELF_CASES[name], results[name])
+
+
+def test_none_self_cases_cover_the_methods():
+    assert len(NONE_SELF_CASES) > 40
+    assert "Tensor.numel(None)" in NONE_SELF_CASES and "Tensor.shape(None)" in NONE_SELF_CASES
+
+
+def test_private_entry_points_survive_hostile_arguments(private_outcomes):
+    """Every hostile call of the sweep returns or raises a standard exception; the valid
+    call of each function (the base of its sweep) runs through."""
+    results, exits = private_outcomes
+    failures = []
+    for name, case in SWEEP_CASES.items():
+        try:
+            (check if name.endswith("[valid]") else check_survived)(case, results[name])
+        except AssertionError as e:
+            failures.append(f"{name}: {e}")
+    assert not failures, f"{len(failures)} of {len(SWEEP_CASES)} calls failed:\n" + "\n".join(
+        failures[:20])
+    check_clean_exit(exits)
+
+
+def test_every_private_entry_point_is_swept():
+    """A private function added to the core without a place in the sweep fails here."""
+    private = {n for n in dir(tg._core) if n.startswith("_") and not n.startswith("__")}
+    private |= {f"Tensor.{n}" for n in dir(tg._core.Tensor)
+                if n.startswith("_") and not n.startswith("__") and n != "_pybind11_conduit_v1_"}
+    swept = {name for name, _, _ in SWEEP} | _NOT_CALLABLE
+    assert private <= swept, f"not swept: {sorted(private - swept)}"
+    assert swept <= private, f"swept but not in the core: {sorted(swept - private)}"
+    for name, _, kinds in SWEEP:
+        assert all(k in HOSTILE for k in kinds), name
+
+
+def test_sweep_size():
+    # the sweep gives each argument every hostile value of its kind
+    expected = sum(1 + sum(len(HOSTILE[k]) for k in kinds) for _, _, kinds in SWEEP)
+    assert len(SWEEP_CASES) == expected > 700
+    assert list(itertools.islice(SWEEP_CASES, 1)) == ["_batch_norm_train[valid]"]
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -453,3 +453,103 @@ def test_outer_and_dot_values_and_dtypes():
     i = tg.tensor([1, 2, 3])
     assert tg.dot(i, i).dtype == tg.int64 and tg.dot(i, i).item() == 14
     assert tg.outer(i, i).dtype == tg.int64
+
+
+# --- integer powers ---------------------------------------------------------------------
+
+
+def _int_pow(a, b):
+    """ATen's integer pow from Python's exact integers: two's complement wrap-around, and
+    for a negative exponent 1 for 1, ±1 for -1 and 0 otherwise."""
+    if b < 0:
+        return 1 if a == 1 else ((-1) ** (-b) if a == -1 else 0)
+    return (pow(a, b, 2**64) + 2**63) % 2**64 - 2**63
+
+
+INT_POWS = [(5, 23), (3, 39), (3, 40), (3, 41), (-3, 41), (2, 62), (2, 63), (2, 64), (-2, 63),
+            (7, 2**62), (2**62, 2), (-1, 2**62 + 1), (10, 18), (10, 19), (0, 0), (0, 5),
+            (-7, 0), (1, -5), (-1, -3), (-1, -4), (0, -1), (2, -1), (-2, -2), (2**40, -1)]
+
+
+def test_int64_power_is_exact():
+    a = tg.tensor([a for a, _ in INT_POWS])
+    b = tg.tensor([b for _, b in INT_POWS])
+    got = (a ** b).tolist()
+    assert (a ** b).dtype == tg.int64
+    assert got == [_int_pow(x, y) for x, y in INT_POWS]
+    assert (tg.tensor(5) ** tg.tensor(23)).item() == 11920928955078125
+    assert (tg.tensor(0) ** tg.tensor(-1)).item() == 0
+    # a Python int base, a non-negative Python int exponent, broadcasting
+    assert (3 ** tg.tensor([0, 1, 39, -1])).tolist() == [1, 3, 3**39, 0]
+    assert (tg.tensor([[2], [3]]) ** tg.tensor([40, 41])).tolist() == [
+        [_int_pow(2, 40), _int_pow(2, 41)], [_int_pow(3, 40), _int_pow(3, 41)]]
+    assert (tg.tensor([5, -5]) ** 23).tolist() == [5**23, -(5**23)]
+
+
+@pytest.mark.parametrize("code", ["t ** -1", "t.pow(-2)", "t ** np.int64(-3)",
+                                  "tg.tensor(4) ** -1"])
+def test_int64_tensor_to_a_negative_python_int_raises(code):
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        eval(code, {"t": tg.tensor([2, 3]), "tg": tg, "np": np})
+
+
+def test_int64_power_special_exponents_keep_dtypes():
+    t = tg.tensor([1, -1, 2, 0])
+    assert (t ** tg.tensor(-1)).tolist() == [1, -1, 0, 0]  # a tensor exponent: no error
+    assert (t ** True).tolist() == [1, -1, 2, 0]
+    r = t ** -1.0  # a float exponent: a float result
+    assert r.dtype == tg.float32 and r.tolist() == [1.0, -1.0, 0.5, float("inf")]
+
+
+def test_int64_power_matches_torch(torch):
+    a = [a for a, _ in INT_POWS]
+    b = [b for _, b in INT_POWS]
+    expected = (torch.tensor(a) ** torch.tensor(b)).tolist()
+    assert (tg.tensor(a) ** tg.tensor(b)).tolist() == expected
+    for code in ["t ** -1", "t.pow(-2)"]:
+        with pytest.raises(RuntimeError):
+            eval(code, {"t": torch.tensor([2, 3])})
+    assert (torch.tensor([1, -1, 2, 0]) ** -1.0).tolist() == [1.0, -1.0, 0.5, float("inf")]
+
+
+def test_int64_item_is_exact():
+    # item() went through a double, which holds integers exactly only up to 2**53
+    for v in (2**53 + 1, 2**62 + 1, -(2**63), 2**63 - 1):
+        assert tg.tensor(v).item() == v
+        assert int(tg.tensor([v])) == v
+
+
+# --- empty products -------------------------------------------------------------------
+
+EMPTY_PRODUCTS = [((0, 0, 0), (0, 0)), ((2, 3, 0), (0, 4)), ((2, 3, 0), (2, 0, 4)),
+                  ((0, 3, 5), (5, 4)), ((2, 0, 3), (3,)), ((3, 0), (0,)), ((0,), (0,)),
+                  ((1, 0, 2, 0), (3, 1, 0, 4)), ((2, 0), (0, 4)), ((0, 3), (3, 0)),
+                  ((4,), (2, 4, 0)), ((2, 1, 3, 0), (5, 0, 2)), ((0, 2, 3), (3, 2))]
+
+
+@pytest.mark.parametrize("sa,sb", EMPTY_PRODUCTS, ids=lambda s: "x".join(map(str, s)))
+def test_empty_products_have_the_right_shape(sa, sb, rng):
+    # K = 0 gives zeros; a 0 batch or 0 rows give an empty result (tg.zeros(0, 0, 0) @
+    # tg.zeros(0, 0) raised a reshape error)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    expected = np.matmul(a, b)
+    x = tg.tensor(a, requires_grad=True)
+    y = tg.tensor(b, requires_grad=True)
+    out = x @ y
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.detach().numpy(), expected)  # zeros or empty
+    out.sum().backward()
+    # every entry of either gradient multiplies an empty sum (K = 0) or reaches no output
+    assert x.grad.shape == sa and y.grad.shape == sb
+    assert not x.grad.numpy().any() and not y.grad.numpy().any()
+
+
+def test_linear_with_no_input_features():
+    out = tg.nn.functional.linear(tg.zeros(2, 3, 0), tg.zeros(4, 0), tg.ones(4))
+    assert out.shape == (2, 3, 4) and out.tolist() == [[[1.0] * 4] * 3] * 2
+
+
+def test_empty_products_match_torch(torch):
+    for sa, sb in EMPTY_PRODUCTS:
+        expected = torch.zeros(sa) @ torch.zeros(sb)
+        assert (tg.zeros(*sa) @ tg.zeros(*sb)).shape == tuple(expected.shape), (sa, sb)

@@ -7,7 +7,9 @@ import math
 import os
 import pathlib
 import pickle
+import signal
 import struct
+import subprocess
 import sys
 import zipfile
 
@@ -467,3 +469,204 @@ def test_map_location(tmp_path):
 
 def test_format_version_is_exported():
     assert serialization.FORMAT_VERSION == 1
+
+
+# --- hostile headers: bounded before parsing or allocating -------------------------------
+
+
+def write_raw_file(path, head, data=b""):
+    """A file with the header bytes as given (json.dumps can't even write some of them)."""
+    body = struct.pack("<8sIQQ", b"TAPEGRAD", 1, len(head), len(data)) + head + data
+    path.write_bytes(body + hashlib.sha256(body).digest())
+
+
+def _tensor_file(path, shape, nbytes=0, dtype="float32"):
+    write_file(path, {"object": {"tensor": 0}, "tensors": [
+        {"dtype": dtype, "shape": shape, "offset": 0, "nbytes": nbytes}]}, bytes(nbytes))
+
+
+HOSTILE_HEADERS = {
+    # nesting: RecursionError from the parser before
+    "lists-100000-deep": b'{"object":' + b"[" * 100_000 + b"]" * 100_000 + b',"tensors":[]}',
+    "tuples-50000-deep": (b'{"object":' + b'{"tuple":[' * 50_000 + b"]}" * 50_000
+                          + b',"tensors":[]}'),
+    "unbalanced-100000-deep": b'{"object":' + b"[" * 100_000,
+    "deep-in-the-tensor-table": (b'{"object":null,"tensors":[{"shape":' + b"[" * 5000
+                                 + b"]" * 5000 + b"}]}"),
+    "just-over-the-limit": (b'{"object":' + b"[" * serialization.MAX_DEPTH + b"]"
+                            * serialization.MAX_DEPTH + b',"tensors":[]}'),
+    "brackets-in-strings-then-deep": (b'{"object":["]]]]\\"]]",' + b"[" * 300 + b"]" * 300
+                                      + b'],"tensors":[]}'),
+    # huge numbers: int() of 100,000 digits is refused by Python
+    "number-with-100000-digits": b'{"object":' + b"7" * 100_000 + b',"tensors":[]}',
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_HEADERS))
+def test_hostile_header_is_a_corrupt_file(tmp_path, name):
+    path = tmp_path / f"{name}.tg"
+    write_raw_file(path, HOSTILE_HEADERS[name])
+    expect_corrupt(path)
+
+
+def test_nesting_within_the_limit_loads_and_save_refuses_deeper(tmp_path):
+    path = tmp_path / "deep.tg"
+    ok = [1]
+    for _ in range(serialization.MAX_DEPTH - 2):  # the root object and "tensors" add 2
+        ok = [ok]
+    save(ok, path)
+    assert load(path) == ok
+    brackets = {"[" * 1000 + '\\"{': ["]" * 500] * 3}  # in strings, brackets don't count
+    save(brackets, path)
+    assert load(path) == brackets
+    for deep in ([ok], {"a": ok}, (ok,)):
+        with pytest.raises(ValueError, match="nests deeper"):
+            save(deep, tmp_path / "too-deep.tg")
+    very_deep = []
+    for _ in range(100_000):  # deeper than Python's recursion limit
+        very_deep = [very_deep]
+    with pytest.raises(ValueError, match="nests deeper"):
+        save(very_deep, tmp_path / "too-deep.tg")
+    assert listing(tmp_path) == ["deep.tg"]
+
+
+@pytest.mark.parametrize("shape, nbytes", [
+    ([0, 2**62, 2**62], 0),  # zero elements, but NumPy can't make the array
+    ([2**62, 2**62, 0], 0),
+    ([2**63, 0], 0),
+    ([2**40, 2**40], 16),
+    ([1] * 100_000, 4),  # 100,000 dimensions
+    ([0] * 100_000, 0),
+    ([1] * (serialization.MAX_DIMS + 1), 4),
+], ids=["0x2^62x2^62", "2^62x2^62x0", "2^63x0", "2^40x2^40", "1x100000", "0x100000",
+        "too-many-dims"])
+def test_hostile_shapes_are_a_corrupt_file(tmp_path, shape, nbytes):
+    path = tmp_path / "shape.tg"
+    _tensor_file(path, shape, nbytes)
+    expect_corrupt(path)
+
+
+def test_shapes_at_the_limits_load(tmp_path):
+    path = tmp_path / "edge.tg"
+    _tensor_file(path, [1] * serialization.MAX_DIMS, 4)
+    assert load(path).shape == (1,) * serialization.MAX_DIMS
+    _tensor_file(path, [0, 2**40], 0)
+    assert load(path).shape == (0, 2**40)
+
+
+# --- saves killed outright leave no temporary files for ever ----------------------------
+
+# A child process that starts a save to PATH and stops (as if stuck on a slow disk) once
+# part of the data is written, after saying so; the test then kills it with SIGKILL.
+_STALLED_SAVE = """
+import os, sys, time
+import tapegrad as tg
+
+real_fdopen = os.fdopen
+
+class Stalling:
+    def __init__(self, f):
+        self.f, self.written = f, 0
+    def write(self, data):
+        self.f.write(data)
+        self.written += len(data)
+        if self.written > 100_000:
+            self.f.flush()
+            print("stalled", flush=True)
+            time.sleep(120)
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        self.f.close()
+
+os.fdopen = lambda *a, **k: Stalling(real_fdopen(*a, **k))
+tg.save({"w": tg.full((200_000,), float(sys.argv[2]))}, sys.argv[1])
+"""
+
+
+def _start_stalled_save(path, value):
+    proc = subprocess.Popen([sys.executable, "-c", _STALLED_SAVE, str(path), str(value)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "stalled":
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"the save did not start: {err}")
+    return proc
+
+
+def _kill(proc):
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)  # waits, and closes the pipes
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _temporaries(directory, name):
+    return sorted(e for e in os.listdir(directory) if e.startswith(f".{name}.tmp."))
+
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and process checks")
+
+
+@posix_only
+def test_the_next_save_removes_what_a_killed_save_left(tmp_path):
+    path = tmp_path / "ckpt.tg"
+    save({"w": tg.ones(3)}, path)
+    before = path.read_bytes()
+    proc = _start_stalled_save(path, 2.0)
+    _kill(proc)
+    left = _temporaries(tmp_path, "ckpt.tg")
+    # recognizable: the name says which process wrote it
+    assert len(left) == 1 and f".{proc.pid}." in left[0]
+    assert os.path.getsize(tmp_path / left[0]) > 100_000
+    assert path.read_bytes() == before  # the target was never touched
+    save({"w": tg.zeros(3)}, path)
+    assert listing(tmp_path) == ["ckpt.tg"]
+    assert load(path)["w"].tolist() == [0.0, 0.0, 0.0]
+
+
+@posix_only
+def test_repeated_kills_leave_at_most_one_temporary(tmp_path):
+    # 50 killed saves left 36 files (804 MiB) behind: each save now removes the earlier ones
+    path = tmp_path / "ckpt.tg"
+    save({"w": tg.ones(3)}, path)
+    for i in range(4):
+        _kill(_start_stalled_save(path, float(i)))
+        assert len(_temporaries(tmp_path, "ckpt.tg")) == 1
+    assert load(path)["w"].tolist() == [1.0, 1.0, 1.0]
+
+
+@posix_only
+def test_a_live_writers_temporary_is_never_removed(tmp_path):
+    path = tmp_path / "ckpt.tg"
+    proc = _start_stalled_save(path, 5.0)
+    try:
+        theirs = _temporaries(tmp_path, "ckpt.tg")
+        assert len(theirs) == 1
+        save({"w": tg.ones(2)}, path)  # another process saves to the same path meanwhile
+        assert _temporaries(tmp_path, "ckpt.tg") == theirs
+        assert load(path)["w"].tolist() == [1.0, 1.0]
+    finally:
+        _kill(proc)
+    save({"w": tg.ones(2)}, path)
+    assert listing(tmp_path) == ["ckpt.tg"]
+
+
+@posix_only
+def test_only_this_targets_dead_temporaries_of_this_machine_are_removed(tmp_path):
+    path = tmp_path / "ckpt.tg"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)  # a process that has exited
+    host = serialization._host_tag()
+    keep = [f".other.tg.tmp.{host}.{pid}.0123456789ab",  # another target
+            f".ckpt.tg.tmp.ffffffff.{pid}.0123456789ab",  # another machine or container
+            f".ckpt.tg.tmp.{host}.{os.getpid()}.0123456789ab",  # this process: a live save
+            f".ckpt.tg.tmp.{host}.{pid}.not-hex-token",  # not a name save makes
+            "ckpt.tg.bak"]
+    stale = f".ckpt.tg.tmp.{host}.{pid}.0123456789ab"
+    for name in keep + [stale]:
+        (tmp_path / name).write_bytes(b"partial")
+    save([1, 2], path)
+    assert listing(tmp_path) == sorted(keep + ["ckpt.tg"])

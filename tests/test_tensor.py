@@ -1,6 +1,10 @@
 """Tensor creation, NumPy interop, random numbers, conversions and small conveniences."""
 
 import gc
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -442,3 +446,171 @@ def test_num_threads_round_trip():
     finally:
         tg.set_num_threads(old)
     assert tg.get_num_threads() == old
+
+
+# --- integers beyond int64 -------------------------------------------------------------
+
+TOO_BIG = [2**63, -(2**63) - 1, 2**64 - 1, 2**64, 10**30]
+
+
+@pytest.mark.parametrize("value", TOO_BIG)
+def test_python_ints_beyond_int64_raise(value):
+    # they used to wrap around: tg.tensor([2**63]) gave INT64_MIN
+    for data in (value, [value], [[1], [value]], [True, value]):
+        with pytest.raises(ValueError, match="Overflow"):
+            tg.tensor(data)
+
+
+def test_python_ints_at_the_int64_limits_are_exact():
+    edges = [2**63 - 1, -(2**63), 2**53 + 1, -(2**62) - 3]
+    assert tg.tensor(edges).tolist() == edges
+    assert tg.full((2,), 2**62 + 1).tolist() == [2**62 + 1] * 2
+    assert tg.arange(2**62, 2**62 + 3).tolist() == [2**62, 2**62 + 1, 2**62 + 2]
+    assert (tg.tensor([2**53]) + (2**53 + 1)).tolist() == [2**54 + 1]
+    assert (tg.tensor([2**53]) * (2**9 + 1)).tolist() == [2**53 * (2**9 + 1)]
+    # floats take any int as a number
+    assert tg.tensor([1.0, 2**64]).tolist() == [1.0, float(2**64)]
+
+
+@pytest.mark.parametrize("make", [tg.tensor, tg.from_numpy])
+def test_uint64_arrays_beyond_int64_raise(make):
+    # a uint64 array holding 2**64 - 1 gave -1
+    for bad in (np.array([1, 2**64 - 1], dtype=np.uint64), np.array([[2**63]], dtype=np.uint64)):
+        with pytest.raises(ValueError, match="uint64"):
+            make(bad)
+    fine = np.array([0, 5, 2**63 - 1], dtype=np.uint64)
+    assert make(fine).tolist() == [0, 5, 2**63 - 1]
+    assert make(np.zeros(0, dtype=np.uint64)).shape == (0,)
+    with pytest.raises(ValueError, match="uint64"):
+        tg.tensor(np.uint64(2**64 - 1))
+
+
+def test_out_of_range_ints_in_other_places():
+    t = tg.ones(2, dtype=tg.int64)
+    # Python ints beyond int64 raise wherever they arrive, as PyTorch's "Overflow when
+    # unpacking long" (PyTorch lets a float tensor take one; tapegrad refuses it too)
+    for code in ("t + 2**63", "t * np.uint64(2**64 - 1)", "t.fill_(2**63)",
+                 "tg.ones(2) + 2**63"):
+        with pytest.raises(RuntimeError, match="Overflow|overflow"):
+            eval(code, {"t": t, "np": np, "tg": tg})
+    assert t.tolist() == [1, 1]
+    with pytest.raises(RuntimeError, match="Overflow|overflow"):
+        tg.full((2,), 2**63)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        tg.full((2,), float("nan"), dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="Overflow|overflow"):
+        tg.arange(2**63)
+    for code in ("tg.ones(2).sum(dim=2**63)", "tg.ones(2).size(2**63)", "tg.zeros(2**63)",
+                 "tg.ones(3).view(2**64)"):
+        with pytest.raises((RuntimeError, OverflowError, TypeError), match="Overflow|overflow"):
+            eval(code, {"tg": tg})
+
+
+def test_out_of_range_ints_raise_as_torch(torch):
+    for value in TOO_BIG:
+        with pytest.raises(ValueError):
+            torch.tensor([value])
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.full((2,), 2**63)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.arange(2**63)
+    with pytest.raises(ValueError, match="Overflow"):
+        torch.ones(2).sum(dim=2**63)
+    with pytest.raises(TypeError, match="Overflow"):
+        torch.zeros(2**63)
+    assert torch.tensor([2**63 - 1, -(2**63)]).tolist() == [2**63 - 1, -(2**63)]
+
+
+# --- the cache of large blocks ------------------------------------------------------------
+
+
+def _rss_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def _minor_faults():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux counters")
+def test_large_temporaries_do_not_fault_their_pages_every_call():
+    # 40 MB buffers: glibc maps each with a fresh mmap and unmaps it at free (its
+    # adaptive threshold stops at 32 MB), so every call faulted 19,532 pages in again
+    threads = tg.get_num_threads()
+    tg.set_num_threads(1)
+    x = tg.randn(10**7, requires_grad=True)
+    g = tg.ones(10**7)
+    faults = []
+    try:
+        for _ in range(5):
+            x.grad = None
+            before = _minor_faults()
+            x.tanh().backward(g)
+            faults.append(_minor_faults() - before)
+    finally:
+        tg.set_num_threads(threads)
+    # the first call may fault the blocks in; later calls reuse them
+    assert sorted(faults)[2] < 500, faults
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux counters")
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer holds freed memory in quarantine")
+def test_cached_blocks_are_returned_on_request():
+    # in a fresh interpreter: there glibc maps each 40 MB block afresh, while a process
+    # that has run other tests may serve one from memory its heap already holds
+    code = textwrap.dedent("""
+        import tapegrad as tg
+        def rss():
+            with open("/proc/self/status") as f:
+                return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS:"))
+        base = rss()
+        big = [tg.ones(10**7) for _ in range(3)]  # 120 MB, in the cache once freed
+        del big
+        held = rss() - base
+        tg._core._release_cached_blocks()
+        returned = held - (rss() - base)
+        print(held, returned)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    held, returned = map(int, out.stdout.split())
+    assert held > 100e6 and returned > 100e6, (held, returned)
+
+
+def test_reused_blocks_never_change_results(rng):
+    # blocks freed dirty (NaN) and handed out again: every kernel writes all it returns
+    a = rng.standard_normal((600, 700)).astype(np.float32)
+    b = rng.standard_normal((700, 500)).astype(np.float32)
+    expected = {name: f(tg.tensor(a), tg.tensor(b)).numpy().copy() for name, f in _KERNELS.items()}
+    for _ in range(2):
+        dirty = [tg.full((600, 700), float("nan")) for _ in range(6)]
+        dirty += [tg.full((600, 500), float("nan")) for _ in range(6)]
+        del dirty
+        for name, f in _KERNELS.items():
+            np.testing.assert_array_equal(f(tg.tensor(a), tg.tensor(b)).numpy(), expected[name],
+                                          err_msg=name)
+
+
+_KERNELS = {
+    "matmul": lambda a, b: a @ b,
+    "tanh": lambda a, b: a.tanh(),
+    "softmax": lambda a, b: a.softmax(1),
+    "sum": lambda a, b: a.sum(0, keepdim=True) + a,
+    "transpose": lambda a, b: a.transpose(0, 1) * 1.0,
+    "broadcast": lambda a, b: a + b[:1, :1],
+    "cat": lambda a, b: tg.cat([a, a], 0),
+    "index": lambda a, b: a[tg.tensor(np.arange(599, -1, -1))],
+    "grad": lambda a, b: _grad_of(a),
+}
+
+
+def _grad_of(a):
+    x = a.detach().requires_grad_(True)
+    (x.sigmoid() * x).sum().backward()
+    return x.grad

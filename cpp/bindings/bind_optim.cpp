@@ -18,8 +18,6 @@ void bind_optim(py::module_& m) {
       [](const TensorList& p, const TensorList& g, const TensorList& b,
          const std::vector<bool>& fresh, double lr, double momentum, double dampening, double wd,
          bool nesterov, bool maximize) {
-        if (momentum != 0 && (b.size() != p.size() || fresh.size() != p.size()))
-          throw ValueError("sgd: one momentum buffer per parameter expected");
         maybe_release(total_numel(p), [&] {
           sgd_step(p, g, b, fresh, lr, momentum, dampening, wd, nesterov, maximize);
           return 0;
@@ -33,8 +31,6 @@ void bind_optim(py::module_& m) {
       [](const TensorList& p, const TensorList& g, const TensorList& m1, const TensorList& m2,
          const TensorList& vmax, const std::vector<double>& steps, double lr, double b1, double b2,
          double eps, double wd, bool amsgrad, bool decoupled, bool maximize) {
-        if (m1.size() != p.size() || m2.size() != p.size() || (amsgrad && vmax.size() != p.size()))
-          throw ValueError("adam: one state tensor per parameter expected");
         maybe_release(total_numel(p), [&] {
           adam_step(p, g, m1, m2, vmax, steps, lr, b1, b2, eps, wd, amsgrad, decoupled, maximize);
           return 0;
@@ -49,8 +45,6 @@ void bind_optim(py::module_& m) {
       [](const TensorList& p, const TensorList& g, const TensorList& sums,
          const std::vector<double>& steps, double lr, double lr_decay, double wd, double eps,
          bool maximize) {
-        if (sums.size() != p.size() || steps.size() != p.size())
-          throw ValueError("adagrad: one state tensor per parameter expected");
         maybe_release(total_numel(p), [&] {
           adagrad_step(p, g, sums, steps, lr, lr_decay, wd, eps, maximize);
           return 0;
@@ -63,9 +57,6 @@ void bind_optim(py::module_& m) {
       [](const TensorList& p, const TensorList& g, const TensorList& sq, const TensorList& ga,
          const TensorList& b, double lr, double alpha, double eps, double wd, double momentum,
          bool centered, bool maximize) {
-        if (sq.size() != p.size() || (centered && ga.size() != p.size()) ||
-            (momentum > 0 && b.size() != p.size()))
-          throw ValueError("rmsprop: one state tensor per parameter expected");
         maybe_release(total_numel(p), [&] {
           rmsprop_step(p, g, sq, ga, b, lr, alpha, eps, wd, momentum, centered, maximize);
           return 0;
@@ -78,8 +69,6 @@ void bind_optim(py::module_& m) {
       "_adadelta_step",
       [](const TensorList& p, const TensorList& g, const TensorList& sq, const TensorList& acc,
          double lr, double rho, double eps, double wd, bool maximize) {
-        if (sq.size() != p.size() || acc.size() != p.size())
-          throw ValueError("adadelta: one state tensor per parameter expected");
         maybe_release(total_numel(p), [&] {
           adadelta_step(p, g, sq, acc, lr, rho, eps, wd, maximize);
           return 0;

@@ -239,6 +239,7 @@ std::vector<Tensor> record_function(const std::string& name, const std::vector<T
 
 Tensor delayed_error(const Tensor& t, const std::vector<Tensor>& inputs,
                      const std::string& message) {
+  check_defined(t, "once_differentiable");
   Tensor out = alias(t);
   std::vector<const Tensor*> ins;
   for (const Tensor& in : inputs) ins.push_back(&in);
@@ -310,6 +311,7 @@ void clear_tangent(const Tensor& t, size_t k) {
 }
 
 bool has_tangents(const Tensor& t) {
+  check_defined(t, "has_tangents");
   for (size_t k = 0; k < forward_levels(); ++k)
     if (tangent_at(t, k)) return true;
   return false;

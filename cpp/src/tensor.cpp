@@ -1,12 +1,20 @@
 #include "tapegrad/tensor.h"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <sstream>
+#include <mutex>
 #include <thread>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "kernels.h"
 #include "tapegrad/node.h"
@@ -116,21 +124,23 @@ std::string shape_str(const Shape& s) {
 }
 
 int64_t numel_of(const Shape& s, const char* op) {
-  int64_t n = 1;
+  // The product of the non-zero dims must fit too, even when another dim is 0:
+  // kernels multiply dims together (outer and inner sizes).
+  int64_t nonzero = 1;
   bool zero = false;
   for (int64_t d : s) {
     if (d < 0)
       throw RuntimeError(std::string(op) + ": negative dimension " + std::to_string(d) +
                          " in shape " + shape_str(s));
-    zero = zero || d == 0;
-  }
-  if (zero) return 0;
-  for (int64_t d : s) {
-    if (n > (int64_t(1) << 60) / d)
+    if (d == 0) {
+      zero = true;
+      continue;
+    }
+    if (nonzero > (int64_t(1) << 60) / d)
       throw RuntimeError(std::string(op) + ": shape " + shape_str(s) + " is too large");
-    n *= d;
+    nonzero *= d;
   }
-  return n;
+  return zero ? 0 : nonzero;
 }
 
 Strides contiguous_strides(const Shape& shape) {
@@ -157,13 +167,154 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op, bool scalar_ok) {
 
 // ---- storage and tensors --------------------------------------------------------
 
+// ---- the cache of large blocks ---------------------------------------------
+//
+// glibc serves a large malloc with a fresh mmap (always above 32 MiB, below it
+// until its adaptive threshold has grown, and again after it trims the heap)
+// and returns it to the system at free: the next buffer of the same size then
+// takes a page fault per 4 KiB page, which cost more than the kernel itself
+// (tanh forward + backward on 10^7 float32 elements: 120-180 ms instead of
+// about 5). Freed blocks of at least kLargeBlock bytes are kept here instead,
+// by size class, and handed out again for a request of the same class.
+// Bounded: at most kCacheShare of physical memory (and 1 GiB) is kept; a block
+// unused for kMaxIdle is returned to the system at the next large allocation
+// or free, and release_cached_blocks() returns them all. The environment
+// variable TAPEGRAD_NO_BLOCK_CACHE=1 turns the cache off.
+namespace {
+
+constexpr size_t kLargeBlock = size_t(1) << 20;
+constexpr auto kMaxIdle = std::chrono::seconds(10);
+constexpr size_t kCacheShare = 8;  // 1/8 of physical memory
+
+// 8 classes per power of two: a block is at most 12.5% larger than asked.
+size_t size_class(size_t n) {
+  const int shift = 63 - __builtin_clzll(n) - 3;
+  const size_t step = size_t(1) << shift;
+  return (n + step - 1) & ~(step - 1);
+}
+
+struct BlockCache {
+  struct Block {
+    void* ptr;
+    size_t size;
+    std::chrono::steady_clock::time_point freed;
+  };
+  std::mutex mutex;
+  std::vector<Block> blocks;  // in the order they were freed
+  size_t bytes = 0;
+  size_t limit = 0;
+
+  BlockCache() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    const size_t physical = pages > 0 && page > 0 ? size_t(pages) * size_t(page) : 0;
+    limit = std::min(size_t(1) << 30, physical / kCacheShare);
+    // TAPEGRAD_NO_BLOCK_CACHE=1: every block goes back at free (for memory
+    // debuggers, and to measure what the cache saves)
+    const char* off = std::getenv("TAPEGRAD_NO_BLOCK_CACHE");
+    if (off && *off && std::string(off) != "0") limit = 0;
+  }
+
+  // Moves the blocks idle for too long (and, to fit `limit`, the oldest) to
+  // `out`, to be freed outside the lock. Call with the mutex held.
+  void expire(std::chrono::steady_clock::time_point now, std::vector<void*>& out) {
+    size_t keep_from = 0;
+    while (keep_from < blocks.size() &&
+           (now - blocks[keep_from].freed > kMaxIdle || bytes > limit)) {
+      out.push_back(blocks[keep_from].ptr);
+      bytes -= blocks[keep_from].size;
+      ++keep_from;
+    }
+    blocks.erase(blocks.begin(), blocks.begin() + long(keep_from));
+  }
+};
+
+// Never destroyed: storages may still be freed while statics are destroyed.
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();
+  return *cache;
+}
+
+void free_blocks(const std::vector<void*>& ptrs) {
+  for (void* p : ptrs) std::free(p);
+}
+
+void* take_cached(size_t size) {
+  BlockCache& c = block_cache();
+  std::vector<void*> expired;
+  void* found = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.expire(std::chrono::steady_clock::now(), expired);
+    for (size_t i = c.blocks.size(); i-- > 0;)  // the most recently freed first
+      if (c.blocks[i].size == size) {
+        found = c.blocks[i].ptr;
+        c.bytes -= size;
+        c.blocks.erase(c.blocks.begin() + long(i));
+        break;
+      }
+  }
+  free_blocks(expired);
+#if defined(__SANITIZE_ADDRESS__)
+  if (found) ASAN_UNPOISON_MEMORY_REGION(found, size);
+#endif
+  return found;
+}
+
+void put_cached(void* ptr, size_t size) {
+  BlockCache& c = block_cache();
+  std::vector<void*> expired;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    if (size <= c.limit) {
+#if defined(__SANITIZE_ADDRESS__)
+      // a use after free of a cached block is still reported
+      ASAN_POISON_MEMORY_REGION(ptr, size);
+#endif
+      try {
+        c.blocks.push_back({ptr, size, std::chrono::steady_clock::now()});
+        c.bytes += size;
+        ptr = nullptr;
+      } catch (...) {  // no memory for the list: free the block instead
+      }
+    }
+    c.expire(std::chrono::steady_clock::now(), expired);
+  }
+  if (ptr) std::free(ptr);
+  free_blocks(expired);
+}
+
+}  // namespace
+
+void release_cached_blocks() {
+  BlockCache& c = block_cache();
+  std::vector<void*> all;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    for (const auto& b : c.blocks) all.push_back(b.ptr);
+    c.blocks.clear();
+    c.bytes = 0;
+  }
+  free_blocks(all);
+}
+
 Storage::Storage(size_t n) : nbytes(n) {
   if (n <= sizeof(small)) {
     data = small;
     return;
   }
   // Round up so every buffer is a whole number of 64-byte lines.
-  data = std::aligned_alloc(64, ((n + 63) / 64) * 64);
+  const size_t rounded = ((n + 63) / 64) * 64;
+  if (rounded >= kLargeBlock) {
+    capacity = size_class(rounded);
+    data = take_cached(capacity);
+    if (!data) data = std::aligned_alloc(64, capacity);
+    if (!data) {  // what the cache holds may be what is missing
+      release_cached_blocks();
+      data = std::aligned_alloc(64, capacity);
+    }
+  } else {
+    data = std::aligned_alloc(64, rounded);
+  }
   if (!data) throw std::bad_alloc();
 }
 
@@ -173,6 +324,8 @@ Storage::Storage(void* d, size_t n, std::function<void(void*)> r)
 Storage::~Storage() {
   if (release)
     release(data);
+  else if (capacity)
+    put_cached(data, capacity);
   else if (data != small)
     std::free(data);
 }
@@ -219,7 +372,17 @@ Tensor zeros(const Shape& shape, DType dt) {
   return t;
 }
 
+// A floating value stored in an integer dtype, as PyTorch refuses it when out
+// of range: the cast itself would be undefined behaviour.
+static void check_integral_value(double value, DType dt, const char* op) {
+  const double bound = dt == DType::int32 ? 2147483648.0 : 9223372036854775808.0;
+  if (!(value >= -bound && value < bound))
+    throw RuntimeError(std::string(op) + ": value cannot be converted to type " +
+                       dtype_name(dt) + " without overflow: " + std::to_string(value));
+}
+
 Tensor full(const Shape& shape, Scalar value, DType dt) {
+  if (value.is_floating() && is_integral(dt)) check_integral_value(value.d, dt, "full");
   Tensor t = empty(shape, dt);
   dispatch_all(dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -246,6 +409,10 @@ Tensor arange(double start, double end, double step, DType dt) {
     throw RuntimeError("arange: upper bound and larger bound inconsistent with step sign (start " +
                        std::to_string(start) + ", end " + std::to_string(end) + ", step " +
                        std::to_string(step) + ")");
+  if (is_integral(dt)) {
+    check_integral_value(start, dt, "arange");
+    check_integral_value(end, dt, "arange");
+  }
   double count = std::ceil((end - start) / step);
   if (count > 1e15) throw RuntimeError("arange: too many elements");
   int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;

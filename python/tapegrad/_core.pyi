@@ -264,86 +264,42 @@ class Tensor:
         """Bitwise not of an integer or bool tensor (~)."""
     def __invert__(self) -> Tensor:
         """Bitwise not of an integer or bool tensor (~)."""
-    def neg(self) -> Tensor:
-        """-input."""
-    def neg_(self) -> Tensor:
-        """-input."""
-    def __neg__(self) -> Tensor:
-        """-input."""
-    def negative(self) -> Tensor:
-        """-input."""
-    def negative_(self) -> Tensor:
-        """-input."""
-    def exp(self) -> Tensor:
-        """e ** input, elementwise."""
-    def exp_(self) -> Tensor:
-        """e ** input, elementwise."""
-    def log(self) -> Tensor:
-        """The natural logarithm, elementwise."""
-    def log_(self) -> Tensor:
-        """The natural logarithm, elementwise."""
-    def sqrt(self) -> Tensor:
-        """The square root, elementwise (correctly rounded)."""
-    def sqrt_(self) -> Tensor:
-        """The square root, elementwise (correctly rounded)."""
-    def sin(self) -> Tensor:
-        """The sine, elementwise."""
-    def sin_(self) -> Tensor:
-        """The sine, elementwise."""
-    def cos(self) -> Tensor:
-        """The cosine, elementwise."""
-    def cos_(self) -> Tensor:
-        """The cosine, elementwise."""
-    def tanh(self) -> Tensor:
-        """The hyperbolic tangent, elementwise."""
-    def tanh_(self) -> Tensor:
-        """The hyperbolic tangent, elementwise."""
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + e ** -input), elementwise."""
-    def sigmoid_(self) -> Tensor:
-        """1 / (1 + e ** -input), elementwise."""
-    def relu(self) -> Tensor:
-        """max(input, 0), elementwise (the subgradient 0 at 0)."""
-    def relu_(self) -> Tensor:
-        """max(input, 0), elementwise (the subgradient 0 at 0)."""
-    def abs(self) -> Tensor:
-        """|input|, elementwise (the subgradient 0 at 0)."""
-    def abs_(self) -> Tensor:
-        """|input|, elementwise (the subgradient 0 at 0)."""
-    def __abs__(self) -> Tensor:
-        """|input|, elementwise (the subgradient 0 at 0)."""
-    def absolute(self) -> Tensor:
-        """|input|, elementwise (the subgradient 0 at 0)."""
-    def absolute_(self) -> Tensor:
-        """|input|, elementwise (the subgradient 0 at 0)."""
-    def sign(self) -> Tensor:
-        """-1, 0 or 1 by the sign of each element (not differentiable)."""
-    def sign_(self) -> Tensor:
-        """-1, 0 or 1 by the sign of each element (not differentiable)."""
-    @typing.overload
-    def clamp(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
-        """input limited elementwise by tensor bounds (maximum then minimum)."""
-    @typing.overload
-    def clamp(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
-        """input limited to [min, max]; the gradient passes where min <= x <= max."""
-    @typing.overload
-    def clamp_(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
-        """input limited elementwise by tensor bounds (maximum then minimum)."""
-    @typing.overload
-    def clamp_(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
-        """input limited to [min, max]; the gradient passes where min <= x <= max."""
-    @typing.overload
-    def clip(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
-        """input limited elementwise by tensor bounds (maximum then minimum)."""
-    @typing.overload
-    def clip(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
-        """input limited to [min, max]; the gradient passes where min <= x <= max."""
-    @typing.overload
-    def clip_(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
-        """input limited elementwise by tensor bounds (maximum then minimum)."""
-    @typing.overload
-    def clip_(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
-        """input limited to [min, max]; the gradient passes where min <= x <= max."""
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        """The entries of input at index along dim (index: 1-D integers)."""
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """out[i][j] = input[index[i][j]][j] (for dim 0), index shaped like out."""
+    def index_put(self, indices: Sequence[Tensor | None], values: Tensor | float | int | bool, accumulate: bool = False) -> Tensor:
+        """input with values written (or added) at indices (one index tensor per dim)."""
+    def index_put_(self, indices: Sequence[Tensor | None], values: Tensor | float | int | bool, accumulate: bool = False) -> Tensor:
+        """input with values written (or added) at indices (one index tensor per dim)."""
+    def masked_fill(self, mask: Tensor, value: Tensor | float | int | bool) -> Tensor:
+        """input with value where the bool mask (broadcast) is true."""
+    def masked_fill_(self, mask: Tensor, value: Tensor | float | int | bool) -> Tensor:
+        """input with value where the bool mask (broadcast) is true."""
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The entries of input where the bool mask (broadcast) is true, as a 1-D tensor."""
+    def nonzero(self, *, as_tuple: bool = False) -> Tensor:
+        """The indices of the nonzero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim with as_tuple=True."""
+    def matrix_exp(self) -> Tensor:
+        """The matrix exponential of a square matrix (scaling and squaring), differentiable to any order."""
+    def matmul(self, other: Tensor) -> Tensor:
+        """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
+    def __matmul__(self, other: Tensor) -> Tensor:
+        """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices (transposed views need no copy)."""
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product of two vectors."""
+    def ger(self, vec2: Tensor) -> Tensor:
+        """The outer product of two vectors."""
+    def dot(self, tensor: Tensor) -> Tensor:
+        """The inner product of two vectors of one length."""
+    def softmax(self, dim: int, dtype: dtype | None = None) -> Tensor:
+        """exp(x) / sum(exp(x)) along dim, stable for large inputs."""
+    def log_softmax(self, dim: int, dtype: dtype | None = None) -> Tensor:
+        """x - logsumexp(x) along dim, computed without cancellation."""
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
         """The sum over dim (None or (): every dim); integer and bool inputs sum to int64."""
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
@@ -470,42 +426,86 @@ class Tensor:
         """input as int32, truncated toward zero."""
     def bool(self) -> Tensor:
         """input as bool (nonzero is True)."""
-    def matmul(self, other: Tensor) -> Tensor:
-        """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
-    def __matmul__(self, other: Tensor) -> Tensor:
-        """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
-    def __rmatmul__(self, other: Tensor) -> Tensor:
-        """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
-    def mm(self, mat2: Tensor) -> Tensor:
-        """The product of two matrices (transposed views need no copy)."""
-    def outer(self, vec2: Tensor) -> Tensor:
-        """The outer product of two vectors."""
-    def ger(self, vec2: Tensor) -> Tensor:
-        """The outer product of two vectors."""
-    def dot(self, tensor: Tensor) -> Tensor:
-        """The inner product of two vectors of one length."""
-    def index_select(self, dim: int, index: Tensor) -> Tensor:
-        """The entries of input at index along dim (index: 1-D integers)."""
-    def gather(self, dim: int, index: Tensor) -> Tensor:
-        """out[i][j] = input[index[i][j]][j] (for dim 0), index shaped like out."""
-    def index_put(self, indices: Sequence[Tensor | None], values: Tensor | float | int | bool, accumulate: bool = False) -> Tensor:
-        """input with values written (or added) at indices (one index tensor per dim)."""
-    def index_put_(self, indices: Sequence[Tensor | None], values: Tensor | float | int | bool, accumulate: bool = False) -> Tensor:
-        """input with values written (or added) at indices (one index tensor per dim)."""
-    def masked_fill(self, mask: Tensor, value: Tensor | float | int | bool) -> Tensor:
-        """input with value where the bool mask (broadcast) is true."""
-    def masked_fill_(self, mask: Tensor, value: Tensor | float | int | bool) -> Tensor:
-        """input with value where the bool mask (broadcast) is true."""
-    def masked_select(self, mask: Tensor) -> Tensor:
-        """The entries of input where the bool mask (broadcast) is true, as a 1-D tensor."""
-    def nonzero(self, *, as_tuple: bool = False) -> Tensor:
-        """The indices of the nonzero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim with as_tuple=True."""
-    def matrix_exp(self) -> Tensor:
-        """The matrix exponential of a square matrix (scaling and squaring), differentiable to any order."""
-    def softmax(self, dim: int, dtype: dtype | None = None) -> Tensor:
-        """exp(x) / sum(exp(x)) along dim, stable for large inputs."""
-    def log_softmax(self, dim: int, dtype: dtype | None = None) -> Tensor:
-        """x - logsumexp(x) along dim, computed without cancellation."""
+    def neg(self) -> Tensor:
+        """-input."""
+    def neg_(self) -> Tensor:
+        """-input."""
+    def __neg__(self) -> Tensor:
+        """-input."""
+    def negative(self) -> Tensor:
+        """-input."""
+    def negative_(self) -> Tensor:
+        """-input."""
+    def exp(self) -> Tensor:
+        """e ** input, elementwise."""
+    def exp_(self) -> Tensor:
+        """e ** input, elementwise."""
+    def log(self) -> Tensor:
+        """The natural logarithm, elementwise."""
+    def log_(self) -> Tensor:
+        """The natural logarithm, elementwise."""
+    def sqrt(self) -> Tensor:
+        """The square root, elementwise (correctly rounded)."""
+    def sqrt_(self) -> Tensor:
+        """The square root, elementwise (correctly rounded)."""
+    def sin(self) -> Tensor:
+        """The sine, elementwise."""
+    def sin_(self) -> Tensor:
+        """The sine, elementwise."""
+    def cos(self) -> Tensor:
+        """The cosine, elementwise."""
+    def cos_(self) -> Tensor:
+        """The cosine, elementwise."""
+    def tanh(self) -> Tensor:
+        """The hyperbolic tangent, elementwise."""
+    def tanh_(self) -> Tensor:
+        """The hyperbolic tangent, elementwise."""
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e ** -input), elementwise."""
+    def sigmoid_(self) -> Tensor:
+        """1 / (1 + e ** -input), elementwise."""
+    def relu(self) -> Tensor:
+        """max(input, 0), elementwise (the subgradient 0 at 0)."""
+    def relu_(self) -> Tensor:
+        """max(input, 0), elementwise (the subgradient 0 at 0)."""
+    def abs(self) -> Tensor:
+        """|input|, elementwise (the subgradient 0 at 0)."""
+    def abs_(self) -> Tensor:
+        """|input|, elementwise (the subgradient 0 at 0)."""
+    def __abs__(self) -> Tensor:
+        """|input|, elementwise (the subgradient 0 at 0)."""
+    def absolute(self) -> Tensor:
+        """|input|, elementwise (the subgradient 0 at 0)."""
+    def absolute_(self) -> Tensor:
+        """|input|, elementwise (the subgradient 0 at 0)."""
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element (not differentiable)."""
+    def sign_(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element (not differentiable)."""
+    @typing.overload
+    def clamp(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
+        """input limited elementwise by tensor bounds (maximum then minimum)."""
+    @typing.overload
+    def clamp(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
+        """input limited to [min, max]; the gradient passes where min <= x <= max."""
+    @typing.overload
+    def clamp_(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
+        """input limited elementwise by tensor bounds (maximum then minimum)."""
+    @typing.overload
+    def clamp_(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
+        """input limited to [min, max]; the gradient passes where min <= x <= max."""
+    @typing.overload
+    def clip(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
+        """input limited elementwise by tensor bounds (maximum then minimum)."""
+    @typing.overload
+    def clip(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
+        """input limited to [min, max]; the gradient passes where min <= x <= max."""
+    @typing.overload
+    def clip_(self, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
+        """input limited elementwise by tensor bounds (maximum then minimum)."""
+    @typing.overload
+    def clip_(self, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
+        """input limited to [min, max]; the gradient passes where min <= x <= max."""
     __array_ufunc__ = None
     data: Tensor
     grad: Tensor
@@ -524,7 +524,7 @@ class Tensor:
         ...
     def __format__(self, spec):
         ...
-    def __getitem__(self, arg0: typing.Any) -> Tensor:
+    def __getitem__(self, /, arg0: typing.Any) -> Tensor:
         ...
     def __hash__(self) -> int:
         ...
@@ -540,17 +540,17 @@ class Tensor:
         ...
     def __repr__(self):
         ...
-    def __setitem__(self, arg0: typing.Any, arg1: typing.Any) -> None:
+    def __setitem__(self, /, arg0: typing.Any, arg1: typing.Any) -> None:
         ...
     def __str__(self):
         ...
-    def _backward(self, arg0: typing.Any, arg1: bool, arg2: bool) -> None:
+    def _backward(self, /, arg0: typing.Any, arg1: bool, arg2: bool) -> None:
         ...
     def _is_view(self) -> bool:
         ...
     def _numpy_data(self) -> numpy.ndarray:
         ...
-    def _to_dtype(self, arg0: numpy.dtype[typing.Any]) -> Tensor:
+    def _to_dtype(self, /, arg0: numpy.dtype[typing.Any]) -> Tensor:
         ...
     def backward(self, gradient = None, retain_graph = None, create_graph = False, inputs = None):
         """
@@ -582,9 +582,9 @@ class Tensor:
         ...
     def numpy(self, force: bool = False) -> numpy.ndarray:
         ...
-    def register_hook(self, arg0: collections.abc.Callable) -> RemovableHandle:
+    def register_hook(self, /, arg0: collections.abc.Callable) -> RemovableHandle:
         ...
-    def register_post_accumulate_grad_hook(self, arg0: collections.abc.Callable) -> RemovableHandle:
+    def register_post_accumulate_grad_hook(self, /, arg0: collections.abc.Callable) -> RemovableHandle:
         ...
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         ...
@@ -718,6 +718,10 @@ def _make_dual(arg0: Tensor, arg1: Tensor, arg2: typing.SupportsInt | typing.Sup
     ...
 def _op_table() -> list:
     ...
+def _release_cached_blocks() -> None:
+    """
+    Returns every cached large block of memory to the system.
+    """
 def _rmsprop_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], grad_avgs: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: bool, maximize: bool) -> None:
     ...
 def _set_grad_enabled(arg0: bool) -> None:
@@ -758,36 +762,8 @@ def set_rng_state(state: str) -> None:
     """
     Restores a state returned by get_rng_state.
     """
-_op_functions: list = ['zeros', 'ones', 'empty', 'full', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'arange', 'eye', 'rand', 'randn', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'remainder', 'floor_divide', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'where', 'maximum', 'minimum', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_not', 'neg', 'negative', 'exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'abs', 'absolute', 'sign', 'softplus', 'clamp', 'clip', 'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin', 'var', 'logsumexp', 'norm', 'all', 'any', 'count_nonzero', 'reshape', 'as_strided', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'movedim', 'moveaxis', 'broadcast_to', 'squeeze', 'unsqueeze', 'flatten', 'unflatten', 'select', 'narrow', 'diagonal', 'cat', 'concat', 'concatenate', 'stack', 'split', 'split_with_sizes', 'chunk', 'unbind', 'clone', 'detach', 'matmul', 'mm', 'outer', 'ger', 'dot', 'index_select', 'gather', 'index_put', 'masked_fill', 'masked_select', 'nonzero', 'matrix_exp', 'softmax', 'log_softmax', '_batch_norm_train', '_cross_entropy', '_dropout_mask']
-_op_methods: list = ['add', 'add_', '__iadd__', '__radd__', '__add__', 'sub', 'sub_', '__rsub__', '__isub__', '__sub__', 'subtract', 'subtract_', 'mul', 'mul_', '__imul__', '__rmul__', '__mul__', 'multiply', 'multiply_', 'div', 'div_', '__itruediv__', '__rtruediv__', '__truediv__', 'divide', 'divide_', 'true_divide', 'true_divide_', 'pow', 'pow_', '__rpow__', '__ipow__', '__pow__', 'remainder', 'remainder_', '__imod__', '__rmod__', '__mod__', 'floor_divide', 'floor_divide_', '__ifloordiv__', '__rfloordiv__', '__floordiv__', 'eq', 'eq_', '__eq__', 'ne', 'ne_', '__ne__', 'not_equal', 'not_equal_', 'lt', 'lt_', '__lt__', 'less', 'less_', 'le', 'le_', '__le__', 'less_equal', 'less_equal_', 'gt', 'gt_', '__gt__', 'greater', 'greater_', 'ge', 'ge_', '__ge__', 'greater_equal', 'greater_equal_', 'where', 'maximum', 'minimum', 'logical_and', 'logical_and_', 'logical_or', 'logical_or_', 'logical_xor', 'logical_xor_', 'logical_not', 'logical_not_', 'bitwise_and', 'bitwise_and_', '__iand__', '__rand__', '__and__', 'bitwise_or', 'bitwise_or_', '__ior__', '__ror__', '__or__', 'bitwise_xor', 'bitwise_xor_', '__ixor__', '__rxor__', '__xor__', 'bitwise_not', 'bitwise_not_', '__invert__', 'neg', 'neg_', '__neg__', 'negative', 'negative_', 'exp', 'exp_', 'log', 'log_', 'sqrt', 'sqrt_', 'sin', 'sin_', 'cos', 'cos_', 'tanh', 'tanh_', 'sigmoid', 'sigmoid_', 'relu', 'relu_', 'abs', 'abs_', '__abs__', 'absolute', 'absolute_', 'sign', 'sign_', 'clamp', 'clamp_', 'clip', 'clip_', 'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin', 'var', 'logsumexp', 'norm', 'all', 'any', 'count_nonzero', 'view', 'reshape', 'view_as', 'reshape_as', 'as_strided', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'movedim', 'moveaxis', 'expand', 'expand_as', 'broadcast_to', 'squeeze', 'unsqueeze', 'flatten', 'unflatten', 'select', 'narrow', 'diagonal', 'unfold', 'split', 'split_with_sizes', 'chunk', 'unbind', 'contiguous', 'clone', 'detach', 'copy_', 'fill_', 'zero_', 'type_as', 'float', 'double', 'long', 'int', 'bool', 'matmul', '__rmatmul__', '__matmul__', 'mm', 'outer', 'ger', 'dot', 'index_select', 'gather', 'index_put', 'index_put_', 'masked_fill', 'masked_fill_', 'masked_select', 'nonzero', 'matrix_exp', 'softmax', 'log_softmax']
-def zeros(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: tg.zeros(2, 3) or tg.zeros((2, 3))."""
-def ones(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones: tg.ones(2, 3) or tg.ones((2, 3))."""
-def empty(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """An uninitialized tensor of the given shape."""
-def full(size: int | Sequence[int], fill_value: float | int | bool, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with fill_value (its dtype follows the value)."""
-def zeros_like(input: Tensor, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """Zeros with the shape (and dtype, unless given) of input."""
-def ones_like(input: Tensor, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """Ones with the shape (and dtype, unless given) of input."""
-def empty_like(input: Tensor, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """An uninitialized tensor with the shape (and dtype, unless given) of input."""
-def full_like(input: Tensor, fill_value: float | int | bool, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """fill_value with the shape (and dtype, unless given) of input."""
-@typing.overload
-def arange(end: float | int | bool, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """0, 1, ..., up to end (exclusive); int64 for integer arguments."""
-@typing.overload
-def arange(start: float | int | bool, end: float | int | bool, step: float | int | bool = 1, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """start, start + step, ..., up to end (exclusive)."""
-def eye(n: int, m: int | None = None, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """The n × m identity matrix."""
-def rand(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from tapegrad's generator (see tg.manual_seed)."""
-def randn(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from tapegrad's generator (see tg.manual_seed)."""
+_op_functions: list = ['add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide', 'pow', 'remainder', 'floor_divide', 'eq', 'ne', 'not_equal', 'lt', 'less', 'le', 'less_equal', 'gt', 'greater', 'ge', 'greater_equal', 'where', 'maximum', 'minimum', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'bitwise_not', 'zeros', 'ones', 'empty', 'full', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'arange', 'eye', 'rand', 'randn', 'index_select', 'gather', 'index_put', 'masked_fill', 'masked_select', 'nonzero', 'matrix_exp', 'matmul', 'mm', 'outer', 'ger', 'dot', 'softmax', 'log_softmax', '_batch_norm_train', '_cross_entropy', '_dropout_mask', 'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin', 'var', 'logsumexp', 'norm', 'all', 'any', 'count_nonzero', 'reshape', 'as_strided', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'movedim', 'moveaxis', 'broadcast_to', 'squeeze', 'unsqueeze', 'flatten', 'unflatten', 'select', 'narrow', 'diagonal', 'cat', 'concat', 'concatenate', 'stack', 'split', 'split_with_sizes', 'chunk', 'unbind', 'clone', 'detach', 'neg', 'negative', 'exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'abs', 'absolute', 'sign', 'softplus', 'clamp', 'clip']
+_op_methods: list = ['add', 'add_', '__iadd__', '__radd__', '__add__', 'sub', 'sub_', '__rsub__', '__isub__', '__sub__', 'subtract', 'subtract_', 'mul', 'mul_', '__imul__', '__rmul__', '__mul__', 'multiply', 'multiply_', 'div', 'div_', '__itruediv__', '__rtruediv__', '__truediv__', 'divide', 'divide_', 'true_divide', 'true_divide_', 'pow', 'pow_', '__rpow__', '__ipow__', '__pow__', 'remainder', 'remainder_', '__imod__', '__rmod__', '__mod__', 'floor_divide', 'floor_divide_', '__ifloordiv__', '__rfloordiv__', '__floordiv__', 'eq', 'eq_', '__eq__', 'ne', 'ne_', '__ne__', 'not_equal', 'not_equal_', 'lt', 'lt_', '__lt__', 'less', 'less_', 'le', 'le_', '__le__', 'less_equal', 'less_equal_', 'gt', 'gt_', '__gt__', 'greater', 'greater_', 'ge', 'ge_', '__ge__', 'greater_equal', 'greater_equal_', 'where', 'maximum', 'minimum', 'logical_and', 'logical_and_', 'logical_or', 'logical_or_', 'logical_xor', 'logical_xor_', 'logical_not', 'logical_not_', 'bitwise_and', 'bitwise_and_', '__iand__', '__rand__', '__and__', 'bitwise_or', 'bitwise_or_', '__ior__', '__ror__', '__or__', 'bitwise_xor', 'bitwise_xor_', '__ixor__', '__rxor__', '__xor__', 'bitwise_not', 'bitwise_not_', '__invert__', 'index_select', 'gather', 'index_put', 'index_put_', 'masked_fill', 'masked_fill_', 'masked_select', 'nonzero', 'matrix_exp', 'matmul', '__rmatmul__', '__matmul__', 'mm', 'outer', 'ger', 'dot', 'softmax', 'log_softmax', 'sum', 'mean', 'prod', 'max', 'min', 'argmax', 'argmin', 'var', 'logsumexp', 'norm', 'all', 'any', 'count_nonzero', 'view', 'reshape', 'view_as', 'reshape_as', 'as_strided', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'movedim', 'moveaxis', 'expand', 'expand_as', 'broadcast_to', 'squeeze', 'unsqueeze', 'flatten', 'unflatten', 'select', 'narrow', 'diagonal', 'unfold', 'split', 'split_with_sizes', 'chunk', 'unbind', 'contiguous', 'clone', 'detach', 'copy_', 'fill_', 'zero_', 'type_as', 'float', 'double', 'long', 'int', 'bool', 'neg', 'neg_', '__neg__', 'negative', 'negative_', 'exp', 'exp_', 'log', 'log_', 'sqrt', 'sqrt_', 'sin', 'sin_', 'cos', 'cos_', 'tanh', 'tanh_', 'sigmoid', 'sigmoid_', 'relu', 'relu_', 'abs', 'abs_', '__abs__', 'absolute', 'absolute_', 'sign', 'sign_', 'clamp', 'clamp_', 'clip', 'clip_']
 def add(input: Tensor, other: Tensor | float | int | bool, *, alpha: float | int | bool = 1) -> Tensor:
     """input + alpha·other, with broadcasting and type promotion."""
 def sub(input: Tensor, other: Tensor | float | int | bool, *, alpha: float | int | bool = 1) -> Tensor:
@@ -858,46 +834,68 @@ def bitwise_xor(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """Bitwise xor of integer or bool tensors (^)."""
 def bitwise_not(input: Tensor) -> Tensor:
     """Bitwise not of an integer or bool tensor (~)."""
-def neg(input: Tensor) -> Tensor:
-    """-input."""
-def negative(input: Tensor) -> Tensor:
-    """-input."""
-def exp(input: Tensor) -> Tensor:
-    """e ** input, elementwise."""
-def log(input: Tensor) -> Tensor:
-    """The natural logarithm, elementwise."""
-def sqrt(input: Tensor) -> Tensor:
-    """The square root, elementwise (correctly rounded)."""
-def sin(input: Tensor) -> Tensor:
-    """The sine, elementwise."""
-def cos(input: Tensor) -> Tensor:
-    """The cosine, elementwise."""
-def tanh(input: Tensor) -> Tensor:
-    """The hyperbolic tangent, elementwise."""
-def sigmoid(input: Tensor) -> Tensor:
-    """1 / (1 + e ** -input), elementwise."""
-def relu(input: Tensor) -> Tensor:
-    """max(input, 0), elementwise (the subgradient 0 at 0)."""
-def abs(input: Tensor) -> Tensor:
-    """|input|, elementwise (the subgradient 0 at 0)."""
-def absolute(input: Tensor) -> Tensor:
-    """|input|, elementwise (the subgradient 0 at 0)."""
-def sign(input: Tensor) -> Tensor:
-    """-1, 0 or 1 by the sign of each element (not differentiable)."""
-def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
-    """log(1 + exp(beta·x)) / beta, linear above the threshold (as F.softplus)."""
+def zeros(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: tg.zeros(2, 3) or tg.zeros((2, 3))."""
+def ones(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: tg.ones(2, 3) or tg.ones((2, 3))."""
+def empty(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor of the given shape."""
+def full(size: int | Sequence[int], fill_value: float | int | bool, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with fill_value (its dtype follows the value)."""
+def zeros_like(input: Tensor, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of input."""
+def ones_like(input: Tensor, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of input."""
+def empty_like(input: Tensor, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor with the shape (and dtype, unless given) of input."""
+def full_like(input: Tensor, fill_value: float | int | bool, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """fill_value with the shape (and dtype, unless given) of input."""
 @typing.overload
-def clamp(input: Tensor, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
-    """input limited elementwise by tensor bounds (maximum then minimum)."""
+def arange(end: float | int | bool, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """0, 1, ..., up to end (exclusive); int64 for integer arguments."""
 @typing.overload
-def clamp(input: Tensor, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
-    """input limited to [min, max]; the gradient passes where min <= x <= max."""
-@typing.overload
-def clip(input: Tensor, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
-    """input limited elementwise by tensor bounds (maximum then minimum)."""
-@typing.overload
-def clip(input: Tensor, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
-    """input limited to [min, max]; the gradient passes where min <= x <= max."""
+def arange(start: float | int | bool, end: float | int | bool, step: float | int | bool = 1, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """start, start + step, ..., up to end (exclusive)."""
+def eye(n: int, m: int | None = None, *, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """The n × m identity matrix."""
+def rand(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from tapegrad's generator (see tg.manual_seed)."""
+def randn(*size: int | Sequence[int], dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from tapegrad's generator (see tg.manual_seed)."""
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of input at index along dim (index: 1-D integers)."""
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] (for dim 0), index shaped like out."""
+def index_put(input: Tensor, indices: Sequence[Tensor | None], values: Tensor | float | int | bool, accumulate: bool = False) -> Tensor:
+    """input with values written (or added) at indices (one index tensor per dim)."""
+def masked_fill(input: Tensor, mask: Tensor, value: Tensor | float | int | bool) -> Tensor:
+    """input with value where the bool mask (broadcast) is true."""
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The entries of input where the bool mask (broadcast) is true, as a 1-D tensor."""
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor:
+    """The indices of the nonzero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim with as_tuple=True."""
+def matrix_exp(input: Tensor) -> Tensor:
+    """The matrix exponential of a square matrix (scaling and squaring), differentiable to any order."""
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices (transposed views need no copy)."""
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two vectors."""
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two vectors."""
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """The inner product of two vectors of one length."""
+def softmax(input: Tensor, dim: int, dtype: dtype | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim, stable for large inputs."""
+def log_softmax(input: Tensor, dim: int, dtype: dtype | None = None) -> Tensor:
+    """x - logsumexp(x) along dim, computed without cancellation."""
+def _batch_norm_train(input: Tensor, weight: Tensor | None, bias: Tensor | None, running_mean: Tensor | None, running_var: Tensor | None, momentum: float, eps: float) -> Tensor:
+    """Training-mode batch norm of (N, C) input (F.batch_norm)."""
+def _cross_entropy(input: Tensor, target: Tensor, ignore_index: int) -> Tensor:
+    """Per-sample cross-entropy of (N, C) logits (F.cross_entropy)."""
+def _dropout_mask(shape: int | Sequence[int], p: float, dtype: dtype) -> Tensor:
+    """An inverted-dropout mask: 0 with probability p, else 1/(1-p) (F.dropout)."""
 def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
     """The sum over dim (None or (): every dim); integer and bool inputs sum to int64."""
 def mean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
@@ -1000,37 +998,43 @@ def clone(input: Tensor) -> Tensor:
     """A copy with its own memory, differentiable."""
 def detach(input: Tensor) -> Tensor:
     """The same data outside the graph (shares memory)."""
-def matmul(input: Tensor, other: Tensor) -> Tensor:
-    """The matrix product with PyTorch's rules: 1-D operands, batched and broadcast."""
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    """The product of two matrices (transposed views need no copy)."""
-def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    """The outer product of two vectors."""
-def ger(input: Tensor, vec2: Tensor) -> Tensor:
-    """The outer product of two vectors."""
-def dot(input: Tensor, tensor: Tensor) -> Tensor:
-    """The inner product of two vectors of one length."""
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The entries of input at index along dim (index: 1-D integers)."""
-def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """out[i][j] = input[index[i][j]][j] (for dim 0), index shaped like out."""
-def index_put(input: Tensor, indices: Sequence[Tensor | None], values: Tensor | float | int | bool, accumulate: bool = False) -> Tensor:
-    """input with values written (or added) at indices (one index tensor per dim)."""
-def masked_fill(input: Tensor, mask: Tensor, value: Tensor | float | int | bool) -> Tensor:
-    """input with value where the bool mask (broadcast) is true."""
-def masked_select(input: Tensor, mask: Tensor) -> Tensor:
-    """The entries of input where the bool mask (broadcast) is true, as a 1-D tensor."""
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor:
-    """The indices of the nonzero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim with as_tuple=True."""
-def matrix_exp(input: Tensor) -> Tensor:
-    """The matrix exponential of a square matrix (scaling and squaring), differentiable to any order."""
-def softmax(input: Tensor, dim: int, dtype: dtype | None = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along dim, stable for large inputs."""
-def log_softmax(input: Tensor, dim: int, dtype: dtype | None = None) -> Tensor:
-    """x - logsumexp(x) along dim, computed without cancellation."""
-def _batch_norm_train(input: Tensor, weight: Tensor | None, bias: Tensor | None, running_mean: Tensor | None, running_var: Tensor | None, momentum: float, eps: float) -> Tensor:
-    """Training-mode batch norm of (N, C) input (F.batch_norm)."""
-def _cross_entropy(input: Tensor, target: Tensor, ignore_index: int) -> Tensor:
-    """Per-sample cross-entropy of (N, C) logits (F.cross_entropy)."""
-def _dropout_mask(shape: int | Sequence[int], p: float, dtype: dtype) -> Tensor:
-    """An inverted-dropout mask: 0 with probability p, else 1/(1-p) (F.dropout)."""
+def neg(input: Tensor) -> Tensor:
+    """-input."""
+def negative(input: Tensor) -> Tensor:
+    """-input."""
+def exp(input: Tensor) -> Tensor:
+    """e ** input, elementwise."""
+def log(input: Tensor) -> Tensor:
+    """The natural logarithm, elementwise."""
+def sqrt(input: Tensor) -> Tensor:
+    """The square root, elementwise (correctly rounded)."""
+def sin(input: Tensor) -> Tensor:
+    """The sine, elementwise."""
+def cos(input: Tensor) -> Tensor:
+    """The cosine, elementwise."""
+def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent, elementwise."""
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e ** -input), elementwise."""
+def relu(input: Tensor) -> Tensor:
+    """max(input, 0), elementwise (the subgradient 0 at 0)."""
+def abs(input: Tensor) -> Tensor:
+    """|input|, elementwise (the subgradient 0 at 0)."""
+def absolute(input: Tensor) -> Tensor:
+    """|input|, elementwise (the subgradient 0 at 0)."""
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (not differentiable)."""
+def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
+    """log(1 + exp(beta·x)) / beta, linear above the threshold (as F.softplus)."""
+@typing.overload
+def clamp(input: Tensor, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
+    """input limited elementwise by tensor bounds (maximum then minimum)."""
+@typing.overload
+def clamp(input: Tensor, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
+    """input limited to [min, max]; the gradient passes where min <= x <= max."""
+@typing.overload
+def clip(input: Tensor, min: Tensor | None = None, max: Tensor | None = None) -> Tensor:
+    """input limited elementwise by tensor bounds (maximum then minimum)."""
+@typing.overload
+def clip(input: Tensor, min: float | int | bool | None = None, max: float | int | bool | None = None) -> Tensor:
+    """input limited to [min, max]; the gradient passes where min <= x <= max."""

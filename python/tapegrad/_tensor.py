@@ -45,14 +45,38 @@ def _as_array(data):
         arr = np.asarray(data)
     except (ValueError, OverflowError) as e:
         raise ValueError(f"tensor: could not convert the data to a tensor: {e}") from None
+    huge = arr.dtype == np.float64 and arr.size and np.fmax.reduce(np.abs(arr.ravel()))
+    if arr.dtype == object or arr.dtype == np.uint64 or (huge and huge >= 2**63):
+        # NumPy holds ints beyond int64 as uint64, objects or float64 (for
+        # [2**63, -1]): an error, as in PyTorch, unless a float makes it all floats
+        arr = _beyond_int64(data, arr)
     if arr.dtype == object:
-        if any(isinstance(v, numbers.Integral) and not -2**63 <= v < 2**63 for v in _flat(data)):
-            raise RuntimeError("Overflow when unpacking long: an integer does not fit in int64")
         raise TypeError("tensor: could not convert the data to a tensor (ragged or "
                         "non-numeric entries)")
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"tensor: can't convert data of dtype {arr.dtype}")
     return arr
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _beyond_int64(data, arr):
+    """``arr`` (NumPy's reading of ``data``) when ``data`` holds ints that int64 can't hold:
+    floats when ``data`` has a float too, else ValueError, as PyTorch (never wrapped)."""
+    big, floats = None, False
+    for v in _flat(data):
+        if isinstance(v, (float, np.floating)):
+            floats = True
+        elif isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+            if big is None and not _INT64_MIN <= int(v) <= _INT64_MAX:
+                big = int(v)
+    if big is None:
+        return arr
+    if not floats:
+        raise ValueError(f"tensor: Overflow when unpacking long long: {big} does not fit in "
+                         "int64")
+    return np.asarray(data, dtype=np.float64)  # OverflowError beyond the doubles, as PyTorch
 
 
 def _flat(data):

@@ -39,8 +39,19 @@ as a ``dict`` with the same order, a named tuple as a tuple.
 
 ``save`` writes a temporary file next to the target, flushes it to disk and renames
 it over the target, so the target holds either the old or the new contents, whole.
+The temporary file is named ``.NAME.tmp.HOST.PID.RANDOM`` (HOST: a tag of the machine,
+boot and PID namespace; PID: the writing process). A save killed outright (SIGKILL,
+power loss) leaves it behind; the next save to the same path on POSIX removes those
+whose process is gone, never one whose writer is still running, nor one written on
+another machine, container or boot (which can't be told apart from a live one).
 ``load`` checks the length and the checksum before parsing anything and raises
 :class:`CorruptFileError` for a file that is truncated, damaged or not a tapegrad file.
+
+Limits, the same for ``save`` (a ``ValueError``) and ``load`` (checked before the header
+is parsed or anything allocated; a ``CorruptFileError``): the header's JSON nests at
+most ``MAX_DEPTH`` (200) levels deep (a list is one level, a tuple two, a dict three);
+a tensor has at most ``MAX_DIMS`` (64, NumPy's limit) dimensions, none above 2**62, and
+the product of its non-zero dimensions times the element size is at most 2**62 bytes.
 
 >>> state = {"weight": tg.ones(2, 3), "step": 3, "betas": (0.9, 0.999)}
 >>> tg.save(state, "checkpoint.tg")
@@ -53,6 +64,7 @@ import json
 import math
 import numbers
 import os
+import re
 import secrets
 import struct
 
@@ -61,10 +73,13 @@ import numpy as np
 from tapegrad._core import Tensor
 from tapegrad._tensor import from_numpy
 
-__all__ = ["save", "load", "CorruptFileError", "FORMAT_VERSION"]
+__all__ = ["save", "load", "CorruptFileError", "FORMAT_VERSION", "MAX_DEPTH", "MAX_DIMS"]
 
 MAGIC = b"TAPEGRAD"
 FORMAT_VERSION = 1
+MAX_DEPTH = 200  # JSON nesting of the header: far below Python's recursion limit
+MAX_DIMS = 64  # dimensions of a tensor (NumPy's limit)
+_MAX_BYTES = 2**62  # of one tensor, counting only its non-zero dimensions
 _PREFIX = struct.Struct("<8sIQQ")  # magic, version, header length, data length
 _DIGEST_SIZE = hashlib.sha256().digest_size
 
@@ -80,6 +95,29 @@ _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 class CorruptFileError(ValueError):
     """The file is not a valid tapegrad file: foreign, truncated, damaged or written
     by a newer format version. The message names the path."""
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _json_depth(text):
+    """How deep the JSON ``text`` (bytes) nests, counted without parsing it (brackets
+    inside strings don't count), so that a hostile header is refused before the parser
+    recurses into it."""
+    codes = np.frombuffer(_JSON_STRING.sub(b'""', text), dtype=np.uint8)
+    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+             - np.isin(codes, (ord("]"), ord("}"))))
+    return int(np.cumsum(steps).max()) if len(steps) else 0
+
+
+def _check_shape(shape, itemsize):
+    """A problem with a tensor's shape that NumPy or tapegrad would refuse, or None."""
+    if len(shape) > MAX_DIMS:
+        return f"has {len(shape)} dimensions (at most {MAX_DIMS})"
+    nonzero = math.prod(d for d in shape if d)
+    if any(d > _MAX_BYTES for d in shape) or nonzero * itemsize > _MAX_BYTES:
+        return f"is too large ({'x'.join(map(str, shape))} elements of {itemsize} bytes)"
+    return None
 
 
 def _fspath(f, func):
@@ -151,6 +189,9 @@ class _Encoder:
             # tobytes() below writes C order whatever the strides (and, unlike
             # ascontiguousarray, asarray keeps 0-d arrays 0-d)
             array = np.asarray(t.detach().numpy(), dtype=_DTYPES[name])
+            problem = _check_shape(array.shape, array.itemsize)
+            if problem:
+                raise ValueError(f"save: the tensor at {where} {problem}; load would refuse it")
             self._tensor_index[id(t)] = len(self.tensors)
             self.tensors.append({"dtype": name, "shape": list(array.shape),
                                  "offset": self.nbytes, "nbytes": array.nbytes})
@@ -172,12 +213,21 @@ def save(obj, f):
     """
     path = _fspath(f, "save")
     encoder = _Encoder()
-    root = encoder.encode(obj, "obj")
-    # ASCII JSON (non-ASCII text as \u escapes) encodes any str, even lone surrogates
-    header = json.dumps({"object": root, "tensors": encoder.tensors}, allow_nan=False,
-                        separators=(",", ":")).encode("ascii")
+    too_deep = ValueError(f"save: obj nests deeper than a saved file may ({MAX_DEPTH} levels "
+                          "of JSON: a list is one, a tuple two, a dict three); load would "
+                          "refuse it")
+    try:
+        root = encoder.encode(obj, "obj")
+        # ASCII JSON (non-ASCII text as \u escapes) encodes any str, even lone surrogates
+        header = json.dumps({"object": root, "tensors": encoder.tensors}, allow_nan=False,
+                            separators=(",", ":")).encode("ascii")
+    except RecursionError:
+        raise too_deep from None
+    if _json_depth(header) > MAX_DEPTH:
+        raise too_deep
 
     directory = os.path.dirname(os.path.abspath(path))
+    _remove_stale_temporaries(directory, os.path.basename(path))
     tmp, fd = _create_temporary(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as out:
@@ -205,12 +255,72 @@ def save(obj, f):
     _fsync_directory(directory)
 
 
+def _read_text(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _host_tag():
+    """8 hex digits naming this machine, boot and PID namespace: a PID means something
+    only among the processes that share all three."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = ""
+    boot = _read_text("/proc/sys/kernel/random/boot_id")
+    node = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+    return hashlib.sha256(f"{node}/{boot}/{namespace}".encode()).hexdigest()[:8]
+
+
+def _temporary_pattern(name, host):
+    return re.compile(re.escape(f".{name}.tmp.{host}.") + r"(\d+)\.[0-9a-f]{12}")
+
+
+def _process_is_gone(pid):
+    try:
+        os.kill(pid, 0)  # signal 0 only checks that the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists, and belongs to another user
+        return False
+    return False
+
+
+def _remove_stale_temporaries(directory, name):
+    """Removes the temporary files that killed saves to ``name`` left behind: those of
+    this machine whose writing process no longer exists. Only on POSIX: Windows has no
+    harmless way to ask whether a process exists (os.kill would terminate it)."""
+    if os.name != "posix":
+        return
+    pattern = _temporary_pattern(name, _host_tag())
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if not match:
+            continue
+        pid = int(match.group(1))
+        # our own PID: maybe another thread's save in progress
+        if pid != os.getpid() and _process_is_gone(pid):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass  # already removed by a concurrent save, or not ours to remove
+
+
 def _create_temporary(directory, name):
-    """A new hidden file next to the target. Created with O_EXCL and mode 0o666 so that
-    the umask gives it the permissions any newly written file would get."""
+    """A new hidden file next to the target, named for _remove_stale_temporaries. Created
+    with O_EXCL and mode 0o666 so that the umask gives it the permissions any newly
+    written file would get."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    prefix = f".{name}.tmp.{_host_tag()}.{os.getpid()}."
     while True:
-        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, prefix + secrets.token_hex(6))
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:
@@ -300,8 +410,13 @@ class _Decoder:
             raise self.fail("is corrupted: its SHA-256 checksum doesn't match its contents")
 
         header_end = _PREFIX.size + header_len
+        text = bytes(body[_PREFIX.size:header_end])
+        depth = _json_depth(text)
+        if depth > MAX_DEPTH:
+            raise self.fail(f"is corrupted: its header nests {depth} levels deep (at most "
+                            f"{MAX_DEPTH})")
         try:
-            header = json.loads(bytes(body[_PREFIX.size:header_end]).decode("utf-8"))
+            header = json.loads(text.decode("utf-8"))
             self.tensors = header["tensors"]
             root = header["object"]
         except (UnicodeDecodeError, ValueError, TypeError, KeyError):
@@ -344,9 +459,15 @@ class _Decoder:
             offset, nbytes = entry["offset"], entry["nbytes"]
         except (KeyError, TypeError):
             raise self.fail(f"is corrupted: bad tensor entry {entry!r:.80}") from None
+        if len(shape) > MAX_DIMS:  # before looking at each of them
+            raise self.fail(f"is corrupted: a tensor entry has {len(shape)} dimensions (at "
+                            f"most {MAX_DIMS})")
         ints = (*shape, offset, nbytes)
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ints):
             raise self.fail(f"is corrupted: bad tensor entry {entry!r:.80}")
+        problem = _check_shape(shape, dtype.itemsize)
+        if problem:
+            raise self.fail(f"is corrupted: the tensor entry {entry!r:.80} {problem}")
         count = math.prod(shape)
         if nbytes != count * dtype.itemsize or offset + nbytes > len(self.data):
             raise self.fail(f"is corrupted: tensor entry {entry!r:.80} doesn't fit the data")

@@ -94,9 +94,13 @@ struct Scalar {
 // A flat buffer with the version counter of every tensor that shares it.
 // Owned buffers are 64-byte aligned; a buffer borrowed from NumPy or another
 // storage is released through `release` instead.
+// Owned buffers of 1 MiB and more come from (and go back to) a cache of large
+// blocks, so that a temporary of the same size as the last one does not fault
+// its pages in again (see tensor.cpp).
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
+  size_t capacity = 0;  // of the cached block behind `data`, or 0
   std::function<void(void*)> release;  // empty for owned buffers
   std::atomic<uint32_t> version{0};
   // Up to 64 bytes (a scalar, a short vector) live here, in the Storage's own
@@ -217,6 +221,9 @@ void set_data(const Tensor& t, const Tensor& value);
 // t.grad = g, checked against t's shape and dtype.
 void set_grad(const Tensor& t, const Tensor& g);
 Scalar item_scalar(const Tensor& t);
+
+// Returns every cached large block to the system (see Storage).
+void release_cached_blocks();
 
 // Threads the kernels (and the BLAS) may use.
 void set_num_threads(int n);

@@ -52,9 +52,24 @@ Tensor like(const Tensor& x, std::optional<DType> dt, const char* op) {
 }
 Tensor arange_op(Scalar start, Scalar end, Scalar step, std::optional<DType> dt, bool rg) {
   const bool ints = !start.is_floating() && !end.is_floating() && !step.is_floating();
-  return finish(arange(start.to_double(), end.to_double(), step.to_double(),
-                       dt ? *dt : (ints ? DType::int64 : default_dtype())),
-                rg);
+  const DType out = dt ? *dt : (ints ? DType::int64 : default_dtype());
+  if (ints && is_integral(out)) {
+    // counted in integers: a double holds every int64 only up to 2^53
+    const int64_t a = start.i, b = end.i, s = step.i;
+    if (s == 0) throw RuntimeError("arange: step must be nonzero");
+    if ((s > 0 && b < a) || (s < 0 && b > a))
+      throw RuntimeError("arange: upper bound and larger bound inconsistent with step sign");
+    const __int128 span = __int128(b) - a;
+    const int64_t n = int64_t(span == 0 ? 0 : (span - (s > 0 ? 1 : -1)) / s + 1);
+    Tensor t = empty({n}, out);
+    dispatch_all(out, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      T* p = t->data<T>();
+      for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(a + i * s);
+    });
+    return finish(t, rg);
+  }
+  return finish(arange(start.to_double(), end.to_double(), step.to_double(), out), rg);
 }
 
 }  // namespace

@@ -137,6 +137,7 @@ Tensor mean(const Tensor& x_in, const OptDims& dims_in, bool keepdim, std::optio
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
+  check_defined(x, "sum_to");
   if (x->shape == shape) return x;
   const int64_t lead = x->ndim() - int64_t(shape.size());
   if (lead < 0)

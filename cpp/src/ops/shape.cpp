@@ -359,7 +359,11 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   check_defined(x, "flatten");
-  if (x->ndim() == 0) return reshape(x, {1});
+  if (x->ndim() == 0) {
+    wrap_dim(start_dim, 0, "flatten");  // only -1 and 0 name the one dim of a scalar
+    wrap_dim(end_dim, 0, "flatten");
+    return reshape(x, {1});
+  }
   int64_t s = wrap_dim(start_dim, x->ndim(), "flatten"),
           e = wrap_dim(end_dim, x->ndim(), "flatten");
   if (s > e) throw RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim");
@@ -384,11 +388,11 @@ Tensor slice(const Tensor& x, int64_t dim_in, int64_t start, int64_t stop, int64
   };
   start = clampi(start);
   stop = std::max(clampi(stop), start);
-  const int64_t n = (stop - start + step - 1) / step;
+  const int64_t n = stop == start ? 0 : (stop - start - 1) / step + 1;  // no overflow for huge steps
   Shape shape = x->shape;
   Strides strides = x->strides;
   shape[dim] = n;
-  strides[dim] *= step;
+  if (n > 1) strides[dim] *= step;  // (a step past the end would overflow)
   return make_view(
       "SliceBackward", x, shape, strides, x->offset + start * x->strides[dim],
       [from = x->shape, dim, start, stop, step](const Tensor& g) {
@@ -537,7 +541,9 @@ Tensor cat(const std::vector<Tensor>& xs_in, int64_t dim_in) {
       throw RuntimeError("cat: sizes of tensors must match except in dimension " +
                          std::to_string(dim) + ": tensor 0 has shape " + shape_str(first->shape) +
                          " and tensor " + std::to_string(i) + " has shape " + shape_str(t->shape));
-    shape[dim] += t->shape[dim];
+    if (__builtin_add_overflow(shape[dim], t->shape[dim], &shape[dim]))
+      throw RuntimeError("cat: the joined size along dimension " + std::to_string(dim) +
+                         " is too large");
     xs.push_back(to_dtype(t, dt));
   }
   Tensor out = empty(shape, dt);

@@ -68,14 +68,14 @@ Tensor exp(const Tensor& x_in) {
 
 Tensor log(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "log");
-  Tensor out = unary_map(x, floating_dtypes, [](const auto& in, auto& res) { res = in.log(); });
+  Tensor out = unary_map(x, floating_dtypes, [](const auto& in, auto& res) { log_into(in, res); });
   return elementwise_rule("LogBackward", x, out, kInput,
                           [](const Tensor& x, const Tensor&) { return div(one_like(x), x); });
 }
 
 Tensor sqrt(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "sqrt");
-  Tensor out = unary_map(x, floating_dtypes, [](const auto& in, auto& res) { res = in.sqrt(); });
+  Tensor out = unary_map(x, floating_dtypes, [](const auto& in, auto& res) { sqrt_into(in, res); });
   // 1/(2·sqrt(x)): inf at 0, as PyTorch
   return elementwise_rule("SqrtBackward", x, out, kOutput, [](const Tensor&, const Tensor& y) {
     return div(scalar_tensor(0.5, y->dtype), y);
@@ -98,7 +98,7 @@ Tensor cos(const Tensor& x_in) {
 
 Tensor tanh(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "tanh");
-  Tensor out = unary_map(x, floating_dtypes, [](const auto& in, auto& res) { res = in.tanh(); });
+  Tensor out = unary_map(x, floating_dtypes, [](const auto& in, auto& res) { tanh_into(in, res); });
   return output_rule(
       "TanhBackward", x, out, [](const Tensor& y) { return sub(one_like(y), mul(y, y)); },
       [](auto g, auto y) { return g * (decltype(y)(1) - y * y); });
@@ -106,13 +106,8 @@ Tensor tanh(const Tensor& x_in) {
 
 Tensor sigmoid(const Tensor& x_in) {
   Tensor x = as_floating(x_in, "sigmoid");
-  Tensor out = unary_map(x, floating_dtypes, [](const auto& in, auto& res) {
-    using T = typename std::decay_t<decltype(in)>::Scalar;
-    // exp(-x) overflows to inf for very negative x and 1/(1+inf) = 0: the
-    // correct limit, with no NaN.
-    exp_into(-in, res);
-    res = T(1) / (T(1) + res);
-  });
+  Tensor out =
+      unary_map(x, floating_dtypes, [](const auto& in, auto& res) { sigmoid_into(in, res); });
   return output_rule(
       "SigmoidBackward", x, out, [](const Tensor& s) { return mul(s, sub(one_like(s), s)); },
       [](auto g, auto s) { return g * (s * (decltype(s)(1) - s)); });

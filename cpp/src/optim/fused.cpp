@@ -34,6 +34,15 @@ void check_lists(const TensorList& params, const TensorList& grads, const char* 
   }
 }
 
+// One state tensor (or flag, or step count) per parameter: the lists come
+// straight from Python, so their lengths are checked before any is indexed.
+template <class List>
+void check_count(const TensorList& params, const List& list, const char* op, const char* what) {
+  if (list.size() != params.size())
+    throw ValueError(std::string(op) + ": got " + std::to_string(list.size()) + " " + what +
+                     " for " + std::to_string(params.size()) + " parameters");
+}
+
 template <class T>
 T* data(const Tensor& t) {
   return t ? t->data<T>() : nullptr;
@@ -70,6 +79,10 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
               const std::vector<bool>& fresh, double lr, double momentum, double dampening,
               double weight_decay, bool nesterov, bool maximize) {
   check_lists(params, grads, "sgd");
+  if (momentum != 0) {
+    check_count(params, bufs, "sgd", "momentum buffers");
+    check_count(params, fresh, "sgd", "buffer flags");
+  }
   if (momentum != 0)
     for (size_t i = 0; i < params.size(); ++i)
       check_like(params[i], bufs[i], "sgd", "momentum_buffer", i);
@@ -103,8 +116,10 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
                double weight_decay, bool amsgrad, bool decoupled, bool maximize) {
   const char* op = decoupled ? "adamw" : "adam";
   check_lists(params, grads, op);
-  if (steps.size() != params.size())
-    throw ValueError(std::string(op) + ": one step count per parameter expected");
+  check_count(params, steps, op, "step counts");
+  check_count(params, exp_avgs, op, "exp_avg tensors");
+  check_count(params, exp_avg_sqs, op, "exp_avg_sq tensors");
+  if (amsgrad) check_count(params, max_exp_avg_sqs, op, "max_exp_avg_sq tensors");
   for (size_t i = 0; i < params.size(); ++i) {
     check_like(params[i], exp_avgs[i], op, "exp_avg", i);
     check_like(params[i], exp_avg_sqs[i], op, "exp_avg_sq", i);
@@ -153,6 +168,8 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
                   const std::vector<double>& steps, double lr, double lr_decay, double weight_decay,
                   double eps, bool maximize) {
   check_lists(params, grads, "adagrad");
+  check_count(params, sums, "adagrad", "sum tensors");
+  check_count(params, steps, "adagrad", "step counts");
   for (size_t i = 0; i < params.size(); ++i) check_like(params[i], sums[i], "adagrad", "sum", i);
   for_each_param(params, "adagrad", [&](auto zero, size_t i, int64_t lo, int64_t hi) {
     using T = decltype(zero);
@@ -178,6 +195,9 @@ void rmsprop_step(const TensorList& params, const TensorList& grads, const Tenso
                   const TensorList& grad_avgs, const TensorList& bufs, double lr, double alpha,
                   double eps, double weight_decay, double momentum, bool centered, bool maximize) {
   check_lists(params, grads, "rmsprop");
+  check_count(params, square_avgs, "rmsprop", "square_avg tensors");
+  if (centered) check_count(params, grad_avgs, "rmsprop", "grad_avg tensors");
+  if (momentum > 0) check_count(params, bufs, "rmsprop", "momentum buffers");
   for (size_t i = 0; i < params.size(); ++i) {
     check_like(params[i], square_avgs[i], "rmsprop", "square_avg", i);
     if (centered) check_like(params[i], grad_avgs[i], "rmsprop", "grad_avg", i);
@@ -224,6 +244,8 @@ void adadelta_step(const TensorList& params, const TensorList& grads, const Tens
                    const TensorList& acc_deltas, double lr, double rho, double eps,
                    double weight_decay, bool maximize) {
   check_lists(params, grads, "adadelta");
+  check_count(params, square_avgs, "adadelta", "square_avg tensors");
+  check_count(params, acc_deltas, "adadelta", "acc_delta tensors");
   for (size_t i = 0; i < params.size(); ++i) {
     check_like(params[i], square_avgs[i], "adadelta", "square_avg", i);
     check_like(params[i], acc_deltas[i], "adadelta", "acc_delta", i);
