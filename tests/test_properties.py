@@ -312,7 +312,8 @@ def test_matmul_shapes_match_numpy(data, dtype):
 
 STEPS = {
     "tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(), "sin": lambda t: t.sin(),
-    "exp": lambda t: (t * 0.3).exp(), "square": lambda t: t * t, "softplus": lambda t: tg.softplus(t),
+    "exp": lambda t: (t * 0.3).exp(), "square": lambda t: t * t,
+    "softplus": lambda t: tg.softplus(t),
     "log1p": lambda t: (t * t + 1.0).log(), "sqrt": lambda t: (t * t + 0.5).sqrt(),
     "scale": lambda t: t * 1.7 - 0.2, "div": lambda t: t / (t * t + 2.0),
     "softmax": lambda t: t.softmax(-1), "mean-keep": lambda t: t - t.mean(-1, keepdim=True),

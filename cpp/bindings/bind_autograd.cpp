@@ -78,20 +78,27 @@ void bind_autograd(py::module_& m) {
 
   py::class_<Node, std::shared_ptr<Node>>(m, "Node", "A recorded op: where backward goes next.")
       .def("name", &Node::display_name, py::pos_only())
-      .def_property_readonly("next_functions",
-                             [](const Node& n) {
-                               py::list out;
-                               for (const Edge& e : n.edges)
-                                 out.append(py::make_tuple(edge_fn(e), e.input_nr));
-                               return py::tuple(out);
-                             }, py::pos_only())
+      .def_property_readonly(
+          "next_functions",
+          [](const Node& n) {
+            py::list out;
+            for (const Edge& e : n.edges) out.append(py::make_tuple(edge_fn(e), e.input_nr));
+            return py::tuple(out);
+          },
+          py::pos_only())
       .def("__repr__", [](const Node& n) { return "<" + n.display_name() + ">"; }, py::pos_only());
   py::class_<AccumulateGrad>(m, "AccumulateGrad",
                              "Where a leaf's gradient is accumulated into its .grad.")
-      .def("name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); }, py::pos_only())
-      .def_property_readonly("variable", [](const AccumulateGrad& a) { return a.variable; }, py::pos_only())
-      .def_property_readonly("next_functions", [](const AccumulateGrad&) { return py::tuple(); }, py::pos_only())
-      .def("__repr__", [](const AccumulateGrad&) { return std::string("<AccumulateGrad>"); }, py::pos_only());
+      .def(
+          "name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); },
+          py::pos_only())
+      .def_property_readonly(
+          "variable", [](const AccumulateGrad& a) { return a.variable; }, py::pos_only())
+      .def_property_readonly(
+          "next_functions", [](const AccumulateGrad&) { return py::tuple(); }, py::pos_only())
+      .def(
+          "__repr__", [](const AccumulateGrad&) { return std::string("<AccumulateGrad>"); },
+          py::pos_only());
   py::class_<HookHandle>(m, "RemovableHandle", "A registered hook; remove() unregisters it.")
       .def("remove", &HookHandle::remove, py::pos_only())
       .def_readonly("id", &HookHandle::id);
@@ -99,73 +106,86 @@ void bind_autograd(py::module_& m) {
   py::object cls = m.attr("Tensor");
   auto tensor_cls =
       py::reinterpret_borrow<py::class_<TensorImpl, std::shared_ptr<TensorImpl>>>(cls);
-  tensor_cls.def_property_readonly("grad_fn", [](const Tensor& t) { return autograd_fn(t); }, py::pos_only())
-      .def("_backward",
-           [](const Tensor& t, py::handle gradient, bool retain_graph, bool create_graph) {
-             if (!gradient.is_none() && !is_tensor(gradient.ptr()))
-               throw TypeError(std::string("backward: gradient must be a Tensor or None, got ") +
-                               Py_TYPE(gradient.ptr())->tp_name);
-             Tensor g = gradient.is_none() ? nullptr : as_tensor(gradient.ptr());
-             py::gil_scoped_release release;
-             backward({t}, {g}, retain_graph, create_graph);
-           }, py::pos_only())
-      .def("register_hook",
-           [](const Tensor& t, py::function fn) {
-             if (!t->requires_grad)
-               throw RuntimeError(
-                   "cannot register a hook on a tensor that doesn't require gradient");
-             HookHandle h;
-             h.id = next_hook_id();
-             if (auto node = autograd_fn(t)) {
-               node->ensure_extras()
-                   .hooks_for(t->output_nr)
-                   .entries.emplace_back(h.id, python_hook(fn));
-               h.node = node;
-               h.output_nr = t->output_nr;
-             } else {
-               t->ensure_extras().grad_hooks.entries.emplace_back(h.id, python_hook(fn));
-               h.tensor = t;
-             }
-             return h;
-           }, py::pos_only())
-      .def("register_post_accumulate_grad_hook",
-           [](const Tensor& t, py::function fn) {
-             if (!t->is_leaf())
-               throw RuntimeError(
-                   "post accumulate grad hooks cannot be registered on non-leaf tensors");
-             if (!t->requires_grad)
-               throw RuntimeError(
-                   "cannot register a hook on a tensor that doesn't require gradient");
-             HookHandle h;
-             h.id = next_hook_id();
-             h.tensor = t;
-             h.post_accumulate = true;
-             PyCallable callable(fn);
-             t->ensure_extras().post_accumulate_hooks.entries.emplace_back(
-                 h.id, [callable](const Tensor& leaf) {
-                   py::gil_scoped_acquire gil;
-                   callable.get()(leaf);
-                 });
-             return h;
-           }, py::pos_only())
-      .def("retain_grad",
-           [](const Tensor& t) {
-             if (!t->requires_grad)
-               throw RuntimeError("can't retain_grad on Tensor that has requires_grad=False");
-             auto node = autograd_fn(t);
-             if (!node) return;  // leaves keep their gradient anyway
-             auto& retained = node->ensure_extras().retained;
-             for (auto& [nr, weak] : retained)
-               if (nr == t->output_nr && weak.lock() == t) return;
-             retained.emplace_back(t->output_nr, t);
-           }, py::pos_only())
-      .def_property_readonly("retains_grad", [](const Tensor& t) {
-        auto node = t->grad_fn;
-        if (!node || !node->extras) return false;
-        for (auto& [nr, weak] : node->extras->retained)
-          if (weak.lock() == t) return true;
-        return false;
-      }, py::pos_only());
+  tensor_cls
+      .def_property_readonly(
+          "grad_fn", [](const Tensor& t) { return autograd_fn(t); }, py::pos_only())
+      .def(
+          "_backward",
+          [](const Tensor& t, py::handle gradient, bool retain_graph, bool create_graph) {
+            if (!gradient.is_none() && !is_tensor(gradient.ptr()))
+              throw TypeError(std::string("backward: gradient must be a Tensor or None, got ") +
+                              Py_TYPE(gradient.ptr())->tp_name);
+            Tensor g = gradient.is_none() ? nullptr : as_tensor(gradient.ptr());
+            py::gil_scoped_release release;
+            backward({t}, {g}, retain_graph, create_graph);
+          },
+          py::pos_only())
+      .def(
+          "register_hook",
+          [](const Tensor& t, py::function fn) {
+            if (!t->requires_grad)
+              throw RuntimeError(
+                  "cannot register a hook on a tensor that doesn't require gradient");
+            HookHandle h;
+            h.id = next_hook_id();
+            if (auto node = autograd_fn(t)) {
+              node->ensure_extras()
+                  .hooks_for(t->output_nr)
+                  .entries.emplace_back(h.id, python_hook(fn));
+              h.node = node;
+              h.output_nr = t->output_nr;
+            } else {
+              t->ensure_extras().grad_hooks.entries.emplace_back(h.id, python_hook(fn));
+              h.tensor = t;
+            }
+            return h;
+          },
+          py::pos_only())
+      .def(
+          "register_post_accumulate_grad_hook",
+          [](const Tensor& t, py::function fn) {
+            if (!t->is_leaf())
+              throw RuntimeError(
+                  "post accumulate grad hooks cannot be registered on non-leaf tensors");
+            if (!t->requires_grad)
+              throw RuntimeError(
+                  "cannot register a hook on a tensor that doesn't require gradient");
+            HookHandle h;
+            h.id = next_hook_id();
+            h.tensor = t;
+            h.post_accumulate = true;
+            PyCallable callable(fn);
+            t->ensure_extras().post_accumulate_hooks.entries.emplace_back(
+                h.id, [callable](const Tensor& leaf) {
+                  py::gil_scoped_acquire gil;
+                  callable.get()(leaf);
+                });
+            return h;
+          },
+          py::pos_only())
+      .def(
+          "retain_grad",
+          [](const Tensor& t) {
+            if (!t->requires_grad)
+              throw RuntimeError("can't retain_grad on Tensor that has requires_grad=False");
+            auto node = autograd_fn(t);
+            if (!node) return;  // leaves keep their gradient anyway
+            auto& retained = node->ensure_extras().retained;
+            for (auto& [nr, weak] : retained)
+              if (nr == t->output_nr && weak.lock() == t) return;
+            retained.emplace_back(t->output_nr, t);
+          },
+          py::pos_only())
+      .def_property_readonly(
+          "retains_grad",
+          [](const Tensor& t) {
+            auto node = t->grad_fn;
+            if (!node || !node->extras) return false;
+            for (auto& [nr, weak] : node->extras->retained)
+              if (weak.lock() == t) return true;
+            return false;
+          },
+          py::pos_only());
 
   m.def("_grad", [](py::object outputs, py::object inputs, py::object grad_outputs,
                     bool retain_graph, bool create_graph, bool allow_unused) {

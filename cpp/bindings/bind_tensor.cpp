@@ -294,10 +294,16 @@ void bind_tensor(py::module_& m) {
       .value("int64", DType::int64)
       .value("int32", DType::int32)
       .value("bool", DType::bool_)
-      .def_property_readonly("is_floating_point", [](DType d) { return is_floating(d); }, py::pos_only())
-      .def_property_readonly("itemsize", [](DType d) { return dtype_size(d); }, py::pos_only())
-      .def("__repr__", [](DType d) { return std::string("tapegrad.") + dtype_name(d); }, py::pos_only())
-      .def("__str__", [](DType d) { return std::string("tapegrad.") + dtype_name(d); }, py::pos_only());
+      .def_property_readonly(
+          "is_floating_point", [](DType d) { return is_floating(d); }, py::pos_only())
+      .def_property_readonly(
+          "itemsize", [](DType d) { return dtype_size(d); }, py::pos_only())
+      .def(
+          "__repr__", [](DType d) { return std::string("tapegrad.") + dtype_name(d); },
+          py::pos_only())
+      .def(
+          "__str__", [](DType d) { return std::string("tapegrad.") + dtype_name(d); },
+          py::pos_only());
 
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor");
   tensor_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
@@ -311,17 +317,27 @@ void bind_tensor(py::module_& m) {
       .def_property(
           "data", [](const Tensor& t) { return data_of(t); },
           [](const Tensor& t, const Tensor& value) { set_data(t, value); }, py::pos_only())
-      .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t->shape); }, py::pos_only())
-      .def_property_readonly("ndim", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
-      .def_property_readonly("dtype", [](const Tensor& t) { return t->dtype; }, py::pos_only())
-      .def("dim", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
-      .def("ndimension", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
-      .def("numel", [](const Tensor& t) { return t->numel; }, py::pos_only())
-      .def("nelement", [](const Tensor& t) { return t->numel; }, py::pos_only())
-      .def("element_size", [](const Tensor& t) { return dtype_size(t->dtype); }, py::pos_only())
-      .def_property_readonly("itemsize", [](const Tensor& t) { return dtype_size(t->dtype); }, py::pos_only())
       .def_property_readonly(
-          "nbytes", [](const Tensor& t) { return t->numel * int64_t(dtype_size(t->dtype)); }, py::pos_only())
+          "shape", [](const Tensor& t) { return shape_tuple(t->shape); }, py::pos_only())
+      .def_property_readonly(
+          "ndim", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
+      .def_property_readonly(
+          "dtype", [](const Tensor& t) { return t->dtype; }, py::pos_only())
+      .def(
+          "dim", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
+      .def(
+          "ndimension", [](const Tensor& t) { return t->ndim(); }, py::pos_only())
+      .def(
+          "numel", [](const Tensor& t) { return t->numel; }, py::pos_only())
+      .def(
+          "nelement", [](const Tensor& t) { return t->numel; }, py::pos_only())
+      .def(
+          "element_size", [](const Tensor& t) { return dtype_size(t->dtype); }, py::pos_only())
+      .def_property_readonly(
+          "itemsize", [](const Tensor& t) { return dtype_size(t->dtype); }, py::pos_only())
+      .def_property_readonly(
+          "nbytes", [](const Tensor& t) { return t->numel * int64_t(dtype_size(t->dtype)); },
+          py::pos_only())
       .def(
           "size",
           [](const Tensor& t, py::object dim) -> py::object {
@@ -337,17 +353,28 @@ void bind_tensor(py::module_& m) {
                 t->strides[wrap_dim(dim_arg(dim, "stride"), t->ndim(), "stride", false)]);
           },
           py::arg("dim") = py::none())
-      .def("storage_offset", [](const Tensor& t) { return t->offset; }, py::pos_only())
-      .def("is_contiguous", [](const Tensor& t) { return t->contiguous; }, py::pos_only())
-      .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->raw_ptr()); }, py::pos_only())
-      .def("is_floating_point", [](const Tensor& t) { return is_floating(t->dtype); }, py::pos_only())
-      .def_property_readonly("_version", [](const Tensor& t) { return t->version(); }, py::pos_only())
-      .def_property_readonly("_base", [](const Tensor& t) { return t->view_base; }, py::pos_only())
-      .def("_is_view", [](const Tensor& t) { return t->is_view(); }, py::pos_only())
+      .def(
+          "storage_offset", [](const Tensor& t) { return t->offset; }, py::pos_only())
+      .def(
+          "is_contiguous", [](const Tensor& t) { return t->contiguous; }, py::pos_only())
+      .def(
+          "data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->raw_ptr()); },
+          py::pos_only())
+      .def(
+          "is_floating_point", [](const Tensor& t) { return is_floating(t->dtype); },
+          py::pos_only())
+      .def_property_readonly(
+          "_version", [](const Tensor& t) { return t->version(); }, py::pos_only())
+      .def_property_readonly(
+          "_base", [](const Tensor& t) { return t->view_base; }, py::pos_only())
+      .def(
+          "_is_view", [](const Tensor& t) { return t->is_view(); }, py::pos_only())
       .def_property_readonly("T", &numpy_T, py::pos_only())
-      .def_property_readonly("mT", [](const Tensor& t) { return transpose(t, -2, -1); }, py::pos_only())
+      .def_property_readonly(
+          "mT", [](const Tensor& t) { return transpose(t, -2, -1); }, py::pos_only())
       .def_property(
-          "requires_grad", [](const Tensor& t) { return t->requires_grad; }, &set_requires_grad, py::pos_only())
+          "requires_grad", [](const Tensor& t) { return t->requires_grad; }, &set_requires_grad,
+          py::pos_only())
       .def(
           "requires_grad_",
           [](const Tensor& t, bool flag) {
@@ -358,15 +385,19 @@ void bind_tensor(py::module_& m) {
       .def_property(
           "grad", [](const Tensor& t) { return t->grad; },
           [](const Tensor& t, const Tensor& g) { set_grad(t, g); }, py::pos_only())
-      .def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); }, py::pos_only())
-      .def_property_readonly("output_nr", [](const Tensor& t) { return t->output_nr; }, py::pos_only())
-      .def("item",
-           [](const Tensor& t) -> py::object {
-             Scalar s = item_scalar(t);
-             if (s.is_bool()) return py::bool_(s.i != 0);
-             if (s.is_floating()) return py::float_(s.d);
-             return py::int_(s.i);
-           }, py::pos_only())
+      .def_property_readonly(
+          "is_leaf", [](const Tensor& t) { return t->is_leaf(); }, py::pos_only())
+      .def_property_readonly(
+          "output_nr", [](const Tensor& t) { return t->output_nr; }, py::pos_only())
+      .def(
+          "item",
+          [](const Tensor& t) -> py::object {
+            Scalar s = item_scalar(t);
+            if (s.is_bool()) return py::bool_(s.i != 0);
+            if (s.is_floating()) return py::float_(s.d);
+            return py::int_(s.i);
+          },
+          py::pos_only())
       .def(
           "numpy",
           [](const Tensor& t, bool force) {
@@ -378,26 +409,38 @@ void bind_tensor(py::module_& m) {
           },
           py::arg("force") = false)
       .def("_numpy_data", &to_numpy, py::pos_only())
-      .def("_to_dtype", [](const Tensor& t, DType dt) { return to_dtype(t, dt); }, py::pos_only())
-      .def("__len__",
-           [](const Tensor& t) {
-             if (t->ndim() == 0) throw TypeError("len() of a 0-d tensor");
-             return t->shape[0];
-           }, py::pos_only())
-      .def("__getitem__",
-           [](const Tensor& t, py::handle key) {
-             if (PyLong_CheckExact(key.ptr())) {  // t[i], the common case
-               int64_t i;
-               to_int(key.ptr(), i);
-               return select(t, 0, i);
-             }
-             return getitem(t, to_key(key));
-           }, py::pos_only())
-      .def("__setitem__", [](const Tensor& t, py::handle key,
-                             py::handle value) { setitem(t, to_key(key), to_value_tensor(value)); }, py::pos_only())
-      .def("__hash__", [](py::handle self) {
-        return py::hash(py::int_(reinterpret_cast<intptr_t>(self.ptr())));
-      }, py::pos_only());
+      .def(
+          "_to_dtype", [](const Tensor& t, DType dt) { return to_dtype(t, dt); }, py::pos_only())
+      .def(
+          "__len__",
+          [](const Tensor& t) {
+            if (t->ndim() == 0) throw TypeError("len() of a 0-d tensor");
+            return t->shape[0];
+          },
+          py::pos_only())
+      .def(
+          "__getitem__",
+          [](const Tensor& t, py::handle key) {
+            if (PyLong_CheckExact(key.ptr())) {  // t[i], the common case
+              int64_t i;
+              to_int(key.ptr(), i);
+              return select(t, 0, i);
+            }
+            return getitem(t, to_key(key));
+          },
+          py::pos_only())
+      .def(
+          "__setitem__",
+          [](const Tensor& t, py::handle key, py::handle value) {
+            setitem(t, to_key(key), to_value_tensor(value));
+          },
+          py::pos_only())
+      .def(
+          "__hash__",
+          [](py::handle self) {
+            return py::hash(py::int_(reinterpret_cast<intptr_t>(self.ptr())));
+          },
+          py::pos_only());
 
   m.def("_from_numpy", &from_numpy, py::arg("array"), py::arg("dtype") = py::none(),
         py::arg("copy") = true);

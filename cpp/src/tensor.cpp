@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <new>
 #include <sstream>
-#include <mutex>
 #include <thread>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -377,8 +377,8 @@ Tensor zeros(const Shape& shape, DType dt) {
 static void check_integral_value(double value, DType dt, const char* op) {
   const double bound = dt == DType::int32 ? 2147483648.0 : 9223372036854775808.0;
   if (!(value >= -bound && value < bound))
-    throw RuntimeError(std::string(op) + ": value cannot be converted to type " +
-                       dtype_name(dt) + " without overflow: " + std::to_string(value));
+    throw RuntimeError(std::string(op) + ": value cannot be converted to type " + dtype_name(dt) +
+                       " without overflow: " + std::to_string(value));
 }
 
 Tensor full(const Shape& shape, Scalar value, DType dt) {

@@ -100,7 +100,7 @@ struct Scalar {
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
-  size_t capacity = 0;  // of the cached block behind `data`, or 0
+  size_t capacity = 0;                 // of the cached block behind `data`, or 0
   std::function<void(void*)> release;  // empty for owned buffers
   std::atomic<uint32_t> version{0};
   // Up to 64 bytes (a scalar, a short vector) live here, in the Storage's own

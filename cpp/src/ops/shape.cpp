@@ -388,7 +388,8 @@ Tensor slice(const Tensor& x, int64_t dim_in, int64_t start, int64_t stop, int64
   };
   start = clampi(start);
   stop = std::max(clampi(stop), start);
-  const int64_t n = stop == start ? 0 : (stop - start - 1) / step + 1;  // no overflow for huge steps
+  const int64_t n =
+      stop == start ? 0 : (stop - start - 1) / step + 1;  // no overflow for huge steps
   Shape shape = x->shape;
   Strides strides = x->strides;
   shape[dim] = n;
